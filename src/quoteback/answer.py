@@ -1,0 +1,153 @@
+"""Stage 6: turn retrieved passages into an answer made only of quotes, or a plain decline.
+
+Every quote is `document.text[start:end]`; highlights are sentence spans inside it. The only
+words of our own are fixed messages (a decline, an input problem), never claims.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .embeddings import Encoder
+from .index import Index
+from .retrieval import Retriever
+from .settings import Settings
+
+_WORD = re.compile(r"\w+")
+_PRONOUNS = {"it", "its", "they", "them", "their", "this", "these", "those", "he", "she", "him", "his", "her"}
+_CONTINUATIONS = ("and ", "also ", "what about", "how about", "but ", "so ")
+
+
+@dataclass(frozen=True)
+class Source:
+    document: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+
+
+@dataclass
+class Quote:
+    text: str
+    document: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+    score: float
+    highlights: list[list[int]] = field(default_factory=list)  # absolute [start, end) sentence spans
+    also_in: list[Source] = field(default_factory=list)  # the same words elsewhere in the corpus
+
+
+@dataclass
+class Answer:
+    question: str
+    answered: bool
+    quotes: list[Quote]
+    message: str
+    searched: str = ""  # the query actually searched (differs for follow-ups)
+    valid: bool = True  # False when the question itself was rejected
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "quotes": [asdict(q) for q in self.quotes],
+            "message": self.message,
+            "searched": self.searched,
+        }
+
+
+def validate_question(question: str, max_chars: int = 2000) -> str | None:
+    """A message saying what is wrong with the question, or None when it can be searched."""
+    if not isinstance(question, str) or not question.strip():
+        return "Please type a question: the message was empty."
+    if len(question) > max_chars:
+        return f"That question is {len(question):,} characters long; the limit is {max_chars:,}. Please shorten it."
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in question):
+        return "That question contains control characters; please retype it as plain text."
+    if not _WORD.search(question):
+        return "That question has no words to search for."
+    return None
+
+
+def is_follow_up(question: str) -> bool:
+    """Short, continuing ("and ...", "what about ..."), or leaning on a pronoun with no name to refer to."""
+    words = _WORD.findall(question)
+    lowered = question.strip().lower()
+    names = any(w[:1].isupper() for w in words[1:])
+    leans = bool(_PRONOUNS & {w.lower() for w in words}) and not names
+    return len(words) <= 3 or leans or lowered.startswith(_CONTINUATIONS)
+
+
+def search_query(question: str, history: Sequence[str] = ()) -> str:
+    """A follow-up is searched together with the question that set the topic."""
+    question = question.strip()
+    earlier = [h.strip() for h in history if h and h.strip() and validate_question(h) is None]
+    if not earlier or not is_follow_up(question):
+        return question
+    anchor = next((h for h in reversed(earlier) if not is_follow_up(h)), earlier[0])
+    return f"{anchor} {question}"
+
+
+class Answerer:
+    """Configuration in the constructor, work in `ask`."""
+
+    def __init__(self, index: Index, embedder: Encoder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.retriever = Retriever(index, embedder, settings.retrieval, settings.dense_weight, settings.candidates)
+
+    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
+        problem = validate_question(question, self.settings.max_question_chars)
+        if problem:
+            return Answer(question if isinstance(question, str) else "", False, [], problem, "", valid=False)
+        query = search_query(question, history)
+        vector = self.embedder.encode([query])[0]
+        hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector)
+        if not hits or hits[0].dense < self.settings.abstain_below:
+            return Answer(question, False, [], decline_message(question), query)
+        quotes = self._quotes(hits, vector, query, k or self.settings.k)
+        return Answer(question, True, quotes, f"Searched for: {query}" if query != question.strip() else "", query)
+
+    def _quotes(self, hits, vector: np.ndarray, query: str, k: int) -> list[Quote]:
+        quotes: list[Quote] = []
+        seen: dict[str, Quote] = {}
+        for hit in hits:
+            p = self.index.passages[hit.passage_id]
+            doc = self.index.documents[p.document]
+            key = " ".join(p.text.split()).lower()
+            if key in seen:
+                seen[key].also_in.append(Source(doc.path, doc.title, doc.date, p.start, p.end))
+                continue
+            if len(quotes) == k:
+                continue
+            quote = Quote(p.text, doc.path, doc.title, doc.date, p.start, p.end, round(hit.score, 4),
+                          self._highlights(p.sentences, doc.text, vector, query))
+            seen[key] = quote
+            quotes.append(quote)
+        return quotes
+
+    def _highlights(self, sentences, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
+        """The sentence(s) of the quote closest to the question: cosine plus word overlap."""
+        candidates = [s for s in sentences if not text[s[0]:s[1]].rstrip().endswith("?")] or list(sentences)
+        if not candidates:
+            return []
+        vectors = self.embedder.encode([text[a:b] for a, b in candidates])
+        query_words = set(_WORD.findall(query.lower()))
+        overlap = np.array([len(query_words & set(_WORD.findall(text[a:b].lower()))) / (len(query_words) or 1) for a, b in candidates])
+        score = vectors @ vector + 0.3 * overlap
+        best = float(score.max())
+        return [list(s) for s, v in zip(candidates, score) if v >= best - 0.03]
+
+
+def decline_message(question: str) -> str:
+    shown = question.strip() if len(question.strip()) <= 120 else question.strip()[:117] + "..."
+    return f"The documents don't say. No passage answers “{shown}” closely enough to quote."

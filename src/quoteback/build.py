@@ -1,0 +1,229 @@
+"""Build or update the index incrementally: only documents whose content hash changed are embedded."""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import __version__
+from .documents import Document, Skipped, corpus_files, file_hash, load_corpus
+from .embeddings import Embedder, Encoder
+from .index import FORMAT_VERSION, Index, IndexError_, IndexMissing, embedding_text, load_index, read_manifest, write_index
+from .passages import Chunker, Passage
+from .settings import Settings
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class BuildReport:
+    unchanged: int = 0
+    changed: int = 0
+    added: int = 0
+    removed: int = 0
+    embedded_passages: int = 0
+    passages: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    full_rebuild_reason: str | None = None
+    wrote: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        text = f"{self.unchanged} unchanged, {self.changed} changed, {self.added} added, {self.removed} removed"
+        text += f"; {self.embedded_passages} passages embedded, {self.passages} in the index"
+        if self.full_rebuild_reason:
+            text += f" (full rebuild: {self.full_rebuild_reason})"
+        if not self.wrote:
+            text += "; index already up to date"
+        return text
+
+
+@dataclass
+class Status:
+    """How the index relates to the corpus, without loading any model."""
+
+    exists: bool
+    stale: bool
+    reasons: list[str]
+    manifest: dict[str, Any] | None
+
+
+def settings_fingerprint(settings: Settings, dimension: int | None = None) -> dict[str, Any]:
+    fp = {"model": settings.model, "chunker": settings.chunker_settings(), "embed_title": settings.embed_title}
+    if dimension is not None:
+        fp["dimension"] = dimension
+    return fp
+
+
+def _manifest_fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {"model": manifest["model"]["name"], "chunker": manifest["chunker"], "embed_title": manifest.get("embed_title")}
+
+
+def index_status(settings: Settings) -> Status:
+    try:
+        manifest = read_manifest(settings.index)
+    except IndexError_ as err:
+        return Status(True, True, [str(err)], None)
+    if manifest is None:
+        return Status(False, True, ["no index yet"], None)
+    reasons = []
+    if _manifest_fingerprint(manifest) != settings_fingerprint(settings):
+        reasons.append("settings differ from the index's (model, chunking or title embedding)")
+    known = {**manifest["documents"], **{s["path"]: s for s in manifest.get("skipped", [])}}
+    files = {p.relative_to(settings.corpus).as_posix(): p for p in corpus_files(settings.corpus)}
+    added = sorted(set(files) - set(known))
+    removed = sorted(set(known) - set(files))
+    changed = sorted(r for r in set(files) & set(known) if known[r].get("hash") != file_hash(files[r]))
+    for label, paths in (("added", added), ("removed", removed), ("changed", changed)):
+        if paths:
+            reasons.append(f"{len(paths)} {label}: {', '.join(paths[:5])}")
+    return Status(True, bool(reasons), reasons, manifest)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    Path(index_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(index_dir) / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another build of {index_dir} is running; wait for it to finish") from None
+        yield
+
+
+class IndexBuilder:
+    def __init__(self, settings: Settings, embedder: Encoder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
+        self.chunker = Chunker(**settings.chunker_settings())
+
+    def build(self, force: bool = False, progress: Progress | None = None) -> BuildReport:
+        started = time.perf_counter()
+        with build_lock(self.settings.index):
+            for leftover in Path(self.settings.index).glob("v-*.tmp"):  # from a build that was killed
+                shutil.rmtree(leftover, ignore_errors=True)
+            report = self._build(force, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _previous(self, force: bool) -> tuple[Index | None, str | None]:
+        """The index to reuse vectors from, or None with the reason for a full rebuild."""
+        if force:
+            return None, "forced"
+        try:
+            previous = load_index(self.settings.index)
+        except IndexMissing:
+            return None, None
+        except IndexError_ as err:
+            return None, f"previous index unusable: {err}"
+        if _manifest_fingerprint(previous.manifest) != settings_fingerprint(self.settings):
+            return None, "settings changed"
+        return previous, None
+
+    def _build(self, force: bool, progress: Progress | None) -> BuildReport:
+        s = self.settings
+        previous, reason = self._previous(force)
+        report = BuildReport(full_rebuild_reason=reason)
+        files = {p.relative_to(s.corpus).as_posix(): p for p in corpus_files(s.corpus)}
+        hashes = {rel: file_hash(path) for rel, path in files.items()}
+        old_docs = previous.documents if previous else {}
+        old_skipped = {k["path"]: k for k in (previous.manifest.get("skipped", []) if previous else [])}
+        keep = {rel for rel, h in hashes.items() if rel in old_docs and old_docs[rel].content_hash == h}
+        still_skipped = [
+            Skipped(rel, k["reason"]) for rel, k in old_skipped.items() if hashes.get(rel) == k.get("hash")
+        ]
+        known_before = set(old_docs) | set(old_skipped)
+        report.unchanged = len(keep) + len(still_skipped)
+        report.added = len(set(hashes) - known_before)
+        report.removed = len(known_before - set(hashes))
+        report.changed = len(hashes) - report.unchanged - report.added
+        if previous and not (report.added or report.removed or report.changed):
+            report.skipped = still_skipped
+            report.passages = len(previous.passages)
+            return report
+        loaded = load_corpus(s.corpus, only=set(hashes) - keep - {k.path for k in still_skipped})
+        report.skipped = still_skipped + loaded.skipped
+        documents = sorted([old_docs[r] for r in keep] + loaded.documents, key=lambda d: d.path)
+        fresh = {d.path for d in loaded.documents}
+        old_rows = _rows_by_document(previous) if previous else {}
+        passages: list[Passage] = []
+        rows: list[np.ndarray | None] = []
+        to_embed: list[int] = []
+        for doc in documents:
+            if doc.path in fresh:
+                for p in self.chunker.split(doc):
+                    to_embed.append(len(passages))
+                    passages.append(p)
+                    rows.append(None)
+            else:
+                for i in old_rows.get(doc.path, []):
+                    passages.append(previous.passages[i])
+                    rows.append(previous.embeddings[i])
+        titles = {d.path: d.title for d in documents}
+        texts = [embedding_text(p, titles[p.document], s.embed_title) for p in passages]
+        new_vectors = self.embedder.encode(
+            [texts[i] for i in to_embed], progress=(lambda d, t: progress("embedding", d, t)) if progress else None
+        )
+        dimension = self.embedder.dimension if (to_embed or not passages) else previous.manifest["model"]["dimension"]
+        embeddings = np.zeros((len(passages), dimension), dtype=np.float32)
+        for row, i in zip(new_vectors, to_embed):
+            embeddings[i] = row
+        for i, row in enumerate(rows):
+            if row is not None:
+                embeddings[i] = row
+        report.embedded_passages = len(to_embed)
+        report.passages = len(passages)
+        index_type = _index_type(s, len(passages))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "quoteback_version": __version__,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "model": {"name": s.model, "dimension": dimension},
+            "chunker": s.chunker_settings(),
+            "embed_title": s.embed_title,
+            "index_type": index_type,
+            "passages": len(passages),
+            "versions": _library_versions(),
+            "documents": {
+                d.path: {"hash": d.content_hash, "title": d.title, "date": d.date, "passages": sum(p.document == d.path for p in passages)}
+                for d in documents
+            },
+            "skipped": [{"path": k.path, "reason": k.reason, "hash": hashes.get(k.path)} for k in report.skipped],
+        }
+        if progress:
+            progress("writing index", 0, 1)
+        write_index(s.index, manifest, documents, passages, embeddings, texts, index_type, s.hnsw_ef_search)
+        report.wrote = True
+        return report
+
+
+def _rows_by_document(index: Index) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for i, p in enumerate(index.passages):
+        rows.setdefault(p.document, []).append(i)
+    return rows
+
+
+def _index_type(settings: Settings, n: int) -> str:
+    if settings.index_type != "auto":
+        return settings.index_type
+    return "hnsw" if n >= settings.hnsw_from else "flat"
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("faiss-cpu", "sentence-transformers", "bm25s", "nupunkt"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out

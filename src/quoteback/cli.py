@@ -1,0 +1,171 @@
+"""The `quoteback` command. Heavy libraries are imported inside commands so `--help` is instant."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .settings import Settings, load_settings, offline_environment
+
+app = typer.Typer(help="Answer questions about your documents, only in their own words.", no_args_is_help=True, add_completion=False)
+
+CorpusOpt = typer.Option(None, "--corpus", help="Folder of documents (default ./corpus).")
+IndexOpt = typer.Option(None, "--index", help="Index folder (default ./index).")
+ConfigOpt = typer.Option(None, "--config", help="TOML settings file.")
+ModelOpt = typer.Option(None, "--model", help="Embedding model: packaged name, local folder or hub name.")
+
+
+def _settings(config: Optional[Path], **flags) -> Settings:
+    offline_environment()
+    try:
+        return load_settings(config).replace(**flags)
+    except (ValueError, OSError) as err:
+        _fail(f"bad settings: {err}")
+
+
+def _fail(message: str, code: int = 2):
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _progress():
+    """A rich progress bar on stderr, shown only while embedding."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True, console=_console())
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _report(report) -> None:
+    typer.echo(report.summary(), err=True)
+    for skipped in report.skipped:
+        typer.secho(f"skipped {skipped.path}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
+
+
+def _run_build(settings: Settings, force: bool = False):
+    from .build import IndexBuilder
+
+    bar, update = _progress()
+    with bar:
+        return IndexBuilder(settings).build(force=force, progress=update)
+
+
+@app.command()
+def build(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+          force: bool = typer.Option(False, "--force", help="Re-embed everything."), config: Optional[Path] = ConfigOpt) -> None:
+    """Build or update the index of the corpus (only changed documents are re-embedded)."""
+    settings = _settings(config, corpus=corpus, index=index, model=model)
+    try:
+        report = _run_build(settings, force)
+    except (FileNotFoundError, RuntimeError) as err:
+        _fail(str(err))
+    _report(report)
+
+
+@app.command()
+def ask(question: Optional[str] = typer.Argument(None, help="The question."),
+        file: Optional[str] = typer.Option(None, "--file", "-f", help="One question per line; '-' reads stdin."),
+        k: Optional[int] = typer.Option(None, "-k", help="Number of quotes."),
+        as_json: bool = typer.Option(False, "--json", help="One JSON object per question."),
+        follow_up: bool = typer.Option(False, "--conversation", help="With --file: treat lines as one conversation."),
+        history: list[str] = typer.Option([], "--history", help="Earlier questions of the conversation (repeatable)."),
+        corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+        config: Optional[Path] = ConfigOpt) -> None:
+    """Answer a question with quotes from the documents (builds the index first if needed)."""
+    if (question is None) == (file is None):
+        _fail("give either a QUESTION or --file FILE")
+    settings = _settings(config, corpus=corpus, index=index, model=model, k=k)
+    from .answer import validate_question
+    from .index import IndexError_
+    from .pipeline import open_answerer
+
+    if question is not None and (problem := validate_question(question, settings.max_question_chars)):
+        _fail(problem)
+    try:
+        bar, update = _progress()
+        with bar:
+            ready = open_answerer(settings, progress=update)
+    except (IndexError_, FileNotFoundError, RuntimeError) as err:
+        _fail(str(err))
+    if ready.report and ready.report.wrote:
+        _report(ready.report)
+    questions = [question] if question is not None else _read_questions(file)
+    asked: list[str] = list(history)
+    for q in questions:
+        answer = ready.answerer.ask(q, history=asked)
+        if follow_up and answer.valid:
+            asked.append(q)
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else _readable(answer))
+
+
+def _read_questions(file: str) -> list[str]:
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    return text.splitlines()
+
+
+def _readable(answer) -> str:
+    lines = [f"Q: {answer.question}"]
+    if answer.searched and answer.searched != answer.question.strip():
+        lines.append(f"(searched: {answer.searched})")
+    if not answer.answered:
+        lines.append(answer.message)
+    for quote in answer.quotes:
+        lines.append("")
+        lines.extend("> " + line for line in quote.text.splitlines())
+        lines.append(f"  — {quote.title} ({quote.document}, {quote.date or 'undated'}, chars {quote.start}–{quote.end}, score {quote.score:.2f})")
+        for other in quote.also_in:
+            lines.append(f"    also in {other.title} ({other.document}, chars {other.start}–{other.end})")
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+         config: Optional[Path] = ConfigOpt, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Corpus and index status: documents, passages, model, built at, stale or not."""
+    settings = _settings(config, corpus=corpus, index=index, model=model)
+    from .build import index_status
+
+    try:
+        status = index_status(settings)
+    except FileNotFoundError as err:
+        _fail(str(err))
+    m = status.manifest or {}
+    data = {
+        "corpus": str(settings.corpus), "index": str(settings.index), "exists": status.exists, "stale": status.stale,
+        "reasons": status.reasons, "documents": len(m.get("documents", {})), "passages": m.get("passages", 0),
+        "model": m.get("model"), "index_type": m.get("index_type"), "built_at": m.get("built_at"),
+        "skipped": m.get("skipped", []),
+    }
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for key in ("corpus", "index", "documents", "passages", "model", "index_type", "built_at"):
+        typer.echo(f"{key:>10}: {data[key]}")
+    typer.echo(f"{'status':>10}: " + ("stale — " + "; ".join(status.reasons) if status.stale else "up to date"))
+    for s in data["skipped"]:
+        typer.echo(f"{'skipped':>10}: {s['path']}: {s['reason']}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

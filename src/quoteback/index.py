@@ -1,0 +1,189 @@
+"""Stage 4: the index on disk: FAISS vectors, passage and document stores, BM25, a manifest.
+
+Everything is a plain file in a version folder (`v-<stamp>/`); the `current` symlink names the
+live one and is swapped atomically, so readers never see a half-written index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .documents import Document
+from .lexical import Lexical
+from .passages import Passage
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+REBUILD_HINT = "run `quoteback build --force` to rebuild it"
+
+
+class IndexError_(Exception):
+    """Base for index problems; messages name the fix."""
+
+
+class IndexMissing(IndexError_):
+    pass
+
+
+class IndexCorrupt(IndexError_):
+    pass
+
+
+class IndexMismatch(IndexError_):
+    pass
+
+
+@dataclass
+class Index:
+    """A loaded index: what retrieval and answers read."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    passages: list[Passage]
+    embeddings: np.ndarray
+    dense: Any  # faiss.Index
+    lexical: Lexical
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]["name"]
+
+
+def live_folder(index_dir: Path) -> Path | None:
+    link = Path(index_dir) / CURRENT
+    return link.resolve() if link.exists() else None
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The live manifest, None when there is no index; IndexCorrupt when it cannot be read."""
+    folder = live_folder(index_dir)
+    if folder is None:
+        return None
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}; {REBUILD_HINT}"
+            )
+        return manifest
+    except (OSError, ValueError, AttributeError) as err:
+        raise IndexCorrupt(f"the index manifest in {index_dir} is unreadable ({err}); {REBUILD_HINT}") from None
+
+
+def make_dense(vectors: np.ndarray, index_type: str, ef_search: int = 128) -> Any:
+    """Exact inner-product search, or HNSW for large corpora; ids are passage ids (int64)."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if index_type == "hnsw":
+        inner = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = 80
+        inner.hnsw.efSearch = ef_search
+    else:
+        inner = faiss.IndexFlatIP(dim)
+    dense = faiss.IndexIDMap2(inner)
+    if len(vectors):
+        dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.arange(len(vectors), dtype=np.int64))
+    return dense
+
+
+def write_index(
+    index_dir: Path,
+    manifest: dict[str, Any],
+    documents: list[Document],
+    passages: list[Passage],
+    embeddings: np.ndarray,
+    search_texts: list[str],
+    index_type: str,
+    ef_search: int,
+) -> Path:
+    """Write a complete new version folder, then swap it in; returns the new folder."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    folder = index_dir / f"v-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = folder.with_name(folder.name + ".tmp")
+    tmp.mkdir()
+    with open(tmp / "documents.jsonl", "w", encoding="utf-8") as out:
+        for doc in documents:
+            out.write(json.dumps(asdict(doc), ensure_ascii=False) + "\n")
+    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as out:
+        for i, p in enumerate(passages):
+            row = {"id": i, "document": p.document, "start": p.start, "end": p.end, "text": p.text, "sentences": p.sentences}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    np.save(tmp / "embeddings.npy", embeddings.astype(np.float32))
+    faiss.write_index(make_dense(embeddings, index_type, ef_search), str(tmp / "dense.faiss"))
+    Lexical.build(search_texts or [""]).save(tmp / "bm25")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    _fsync_tree(tmp)
+    os.rename(tmp, folder)
+    link_tmp = index_dir / f".{CURRENT}.{os.getpid()}"
+    if link_tmp.is_symlink() or link_tmp.exists():
+        link_tmp.unlink()
+    os.symlink(folder.name, link_tmp)
+    os.replace(link_tmp, index_dir / CURRENT)  # the atomic swap
+    _remove_old_versions(index_dir, keep=folder)
+    return folder
+
+
+def embedding_text(passage: Passage, title: str, with_title: bool) -> str:
+    """What gets embedded (and BM25-indexed): the passage, optionally after its document title."""
+    return f"{title}\n{passage.text}" if with_title and title else passage.text
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _remove_old_versions(index_dir: Path, keep: Path) -> None:
+    """Old versions go after the swap; a version still open by a reader stays readable on POSIX."""
+    for path in index_dir.glob("v-*"):
+        if path.resolve() != keep.resolve():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def load_index(index_dir: Path, mmap: bool = True) -> Index:
+    import faiss
+
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexMissing(f"no index in {index_dir}; run `quoteback build` first")
+    folder = live_folder(index_dir)
+    try:
+        documents = {}
+        with open(folder / "documents.jsonl", encoding="utf-8") as rows:
+            for line in rows:
+                doc = Document(**json.loads(line))
+                documents[doc.path] = doc
+        passages = []
+        with open(folder / "passages.jsonl", encoding="utf-8") as rows:
+            for line in rows:
+                row = json.loads(line)
+                passages.append(Passage(row["document"], row["start"], row["end"], row["text"], [tuple(s) for s in row["sentences"]]))
+        embeddings = np.load(folder / "embeddings.npy", mmap_mode="r" if mmap else None)
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        lexical = Lexical.load(folder / "bm25")
+    except Exception as err:
+        raise IndexCorrupt(f"index files in {folder} are damaged ({type(err).__name__}: {err}); {REBUILD_HINT}") from None
+    n = len(passages)
+    if dense.ntotal != n or embeddings.shape[0] != n or manifest.get("passages") != n:
+        raise IndexCorrupt(
+            f"index files in {folder} disagree ({n} passages, {dense.ntotal} vectors, "
+            f"{embeddings.shape[0]} embeddings); {REBUILD_HINT}"
+        )
+    if embeddings.ndim != 2 or (n and embeddings.shape[1] != manifest["model"]["dimension"]):
+        raise IndexCorrupt(f"embeddings in {folder} do not match the manifest's dimension; {REBUILD_HINT}")
+    return Index(Path(index_dir), manifest, documents, passages, embeddings, dense, lexical)

@@ -1,0 +1,54 @@
+"""BM25 over passages (bm25s with Snowball stemming), persisted as plain files next to the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class Lexical:
+    """Keyword scores for every passage; the counterpart of the dense FAISS search."""
+
+    def __init__(self, model=None) -> None:
+        self._model = model
+        self._stem = _stemmer()
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> "Lexical":
+        import bm25s
+
+        lexical = cls()
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=lexical._stem, show_progress=False)
+        model = bm25s.BM25(k1=1.2, b=0.75)
+        model.index(tokens, show_progress=False)
+        lexical._model = model
+        return lexical
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Lexical":
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    def tokens(self, question: str) -> list[str]:
+        import bm25s
+
+        return bm25s.tokenize([question], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)[0]
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every passage, in passage-id order."""
+        tokens = self.tokens(question)
+        if not tokens:
+            return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._model.get_scores(tokens), dtype=np.float32)

@@ -1,0 +1,165 @@
+"""Stage 2: split a document into passages a person would want quoted.
+
+Every passage is an exact slice `document.text[start:end]` that begins and ends on sentence
+boundaries (nupunkt). Structure is respected: blank-line paragraphs, list items and headings
+are blocks; a heading or FAQ question line travels with the paragraph that follows it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .documents import Document
+
+Span = tuple[int, int]
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_STARTS_BLOCK = re.compile(r"^[ \t]*(?:#{1,6}[ \t]|[-*+•][ \t]|\d{1,3}[.)][ \t])")
+_HARD_LIMIT_FACTOR = 4  # a "sentence" longer than this many max_chars is unpunctuated text: split it
+
+
+@dataclass(frozen=True)
+class Passage:
+    document: str  # Document.path
+    start: int
+    end: int
+    text: str
+    sentences: list[Span] = field(default_factory=list)  # absolute offsets, inside [start, end)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans of text[start:end], absolute and stripped of surrounding whitespace."""
+    import nupunkt
+
+    end = len(text) if end is None else end
+    spans = []
+    for a, b in nupunkt.sent_spans(text[start:end]):
+        a, b = _strip(text, start + a, start + b)
+        if a < b:
+            spans.append((a, b))
+    return spans
+
+
+def _strip(text: str, a: int, b: int) -> Span:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+@dataclass
+class _Block:
+    start: int
+    end: int
+    sentences: list[Span]
+    lead: bool  # a heading or question line that belongs with what follows
+
+
+class Chunker:
+    """Configuration in the constructor, work in `split`."""
+
+    def __init__(self, max_chars: int = 700, min_chars: int = 60) -> None:
+        if max_chars < 50:
+            raise ValueError("max_chars must be at least 50")
+        self.max_chars = max_chars
+        self.min_chars = min_chars
+
+    def split(self, document: Document) -> list[Passage]:
+        text = document.text
+        groups = self._groups(self._blocks(text, document.body_start))
+        spans: list[list[Span]] = []
+        for group in groups:
+            for piece in self._pack(group):
+                size = piece[-1][1] - piece[0][0]
+                if spans and size < self.min_chars and piece[-1][1] - spans[-1][0][0] <= self.max_chars:
+                    spans[-1] = spans[-1] + piece
+                else:
+                    spans.append(piece)
+        return [
+            Passage(document.path, s[0][0], s[-1][1], text[s[0][0] : s[-1][1]], list(s)) for s in spans
+        ]
+
+    def _blocks(self, text: str, body_start: int) -> list[_Block]:
+        blocks = []
+        for a, b in _paragraph_spans(text, body_start):
+            sentences = self._limit(text, sentence_spans(text, a, b))
+            if not sentences:
+                continue
+            a, b = sentences[0][0], sentences[-1][1]
+            body = text[a:b]
+            lead = (
+                "\n" not in body
+                and len(body) <= 150
+                and (body.lstrip().startswith("#") or body[-1] not in ".!,;\"'”’)")
+                and len(sentences) == 1
+            )
+            blocks.append(_Block(a, b, sentences, lead))
+        return blocks
+
+    def _limit(self, text: str, sentences: list[Span]) -> list[Span]:
+        """Split only runs with no sentence punctuation at all, at whitespace, so embeddings see them whole."""
+        hard = self.max_chars * _HARD_LIMIT_FACTOR
+        out: list[Span] = []
+        for a, b in sentences:
+            while b - a > hard:
+                cut = text.rfind(" ", a + 1, a + self.max_chars)
+                cut = cut if cut > a else a + self.max_chars
+                out.append(_strip(text, a, cut))
+                a = _strip(text, cut, b)[0]
+            out.append((a, b))
+        return [s for s in out if s[0] < s[1]]
+
+    @staticmethod
+    def _groups(blocks: list[_Block]) -> list[list[_Block]]:
+        groups: list[list[_Block]] = []
+        pending: list[_Block] = []
+        for block in blocks:
+            pending.append(block)
+            if not block.lead:
+                groups.append(pending)
+                pending = []
+        if pending:
+            groups.append(pending)
+        return groups
+
+    def _pack(self, group: list[_Block]) -> list[list[Span]]:
+        """One passage per group when it fits; else greedy runs of whole sentences, leads kept first."""
+        sentences = [s for block in group for s in block.sentences]
+        if sentences[-1][1] - sentences[0][0] <= self.max_chars:
+            return [sentences]
+        leads = sum(len(b.sentences) for b in group if b.lead)
+        pieces: list[list[Span]] = []
+        current: list[Span] = []
+        for i, span in enumerate(sentences):
+            keep_with_lead = i < leads or (i == leads and leads > 0)
+            if current and not keep_with_lead and span[1] - current[0][0] > self.max_chars:
+                pieces.append(current)
+                current = []
+            current.append(span)
+        pieces.append(current)
+        return pieces
+
+
+def _paragraph_spans(text: str, start: int) -> list[Span]:
+    """Blank-line separated paragraphs, with list items and markdown headings as their own blocks."""
+    spans = []
+    cursor = start
+    for match in list(_BLANK_LINE.finditer(text, start)) + [None]:
+        end = match.start() if match else len(text)
+        spans.extend(_split_lines(text, cursor, end))
+        cursor = match.end() if match else len(text)
+    return [s for s in (_strip(text, a, b) for a, b in spans) if s[0] < s[1]]
+
+
+def _split_lines(text: str, a: int, b: int) -> list[Span]:
+    out, block_start = [], a
+    pos = a
+    for line in text[a:b].splitlines(keepends=True):
+        if pos > block_start and _STARTS_BLOCK.match(line):
+            out.append((block_start, pos))
+            block_start = pos
+        pos += len(line)
+    out.append((block_start, b))
+    return out

@@ -1,0 +1,32 @@
+"""The stages wired together, as the CLI and the app use them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .answer import Answerer
+from .build import BuildReport, IndexBuilder, Progress, index_status
+from .embeddings import Embedder, Encoder
+from .index import IndexMismatch, load_index
+from .settings import Settings
+
+
+@dataclass
+class Ready:
+    answerer: Answerer
+    report: BuildReport | None  # set when a build ran first
+
+
+def open_answerer(settings: Settings, build: bool = True, embedder: Encoder | None = None, progress: Progress | None = None) -> Ready:
+    """Build the index when missing or stale (if allowed), then load it for answering."""
+    embedder = embedder or Embedder(settings.model, settings.batch_size)
+    report = None
+    if build and index_status(settings).stale:
+        report = IndexBuilder(settings, embedder).build(progress=progress)
+    index = load_index(settings.index)
+    if index.model != settings.model:
+        raise IndexMismatch(
+            f"the index was built with {index.model!r} but the model setting is {settings.model!r}; "
+            "run `quoteback build` to rebuild it with the current model"
+        )
+    return Ready(Answerer(index, embedder, settings), report)

@@ -1,0 +1,77 @@
+"""Stage 5: find the passages for a question: dense (FAISS), lexical (BM25), and their fusion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embeddings import Encoder
+from .index import Index
+
+MODES = ("dense", "bm25", "hybrid", "rrf")
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage_id: int
+    score: float  # the fused score the ranking uses
+    dense: float  # cosine similarity of question and passage
+    lexical: float  # BM25 score, divided by the best BM25 score of this question
+
+
+class Retriever:
+    """Hybrid by default: a weighted sum of cosine and max-normalised BM25 over both candidate lists."""
+
+    def __init__(self, index: Index, embedder: Encoder, mode: str = "hybrid", dense_weight: float = 0.5, candidates: int = 100) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose from {', '.join(MODES)}")
+        self.index = index
+        self.embedder = embedder
+        self.mode = mode
+        self.dense_weight = dense_weight
+        self.candidates = candidates
+
+    def search(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Hit]:
+        n = len(self.index.passages)
+        if n == 0:
+            return []
+        depth = min(n, max(k, self.candidates))
+        q = self.embedder.encode([query])[0] if vector is None else vector
+        ids: set[int] = set()
+        dense_rank: list[int] = []
+        lexical = np.zeros(0)
+        if self.mode != "bm25":
+            _, found = self.index.dense.search(q[None, :].astype(np.float32), depth)
+            dense_rank = [int(i) for i in found[0] if i >= 0]
+            ids.update(dense_rank)
+        if self.mode != "dense":
+            lexical = self.index.lexical.scores(query)[:n]
+            top = np.argpartition(-lexical, depth - 1)[:depth] if depth < n else np.arange(n)
+            ids.update(int(i) for i in top if lexical[i] > 0)
+        order = np.fromiter(sorted(ids), dtype=np.int64)
+        if not len(order):
+            return []
+        cosine = np.asarray(self.index.embeddings[order], dtype=np.float32) @ q
+        best_lexical = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
+        lex = lexical[order] / best_lexical if len(lexical) else np.zeros(len(order))
+        if self.mode == "dense":
+            fused = cosine
+        elif self.mode == "bm25":
+            fused = lex
+        elif self.mode == "rrf":
+            fused = _rrf(order, [dense_rank, [int(i) for i in order[np.argsort(-lex)]]])
+        else:
+            fused = self.dense_weight * cosine + (1 - self.dense_weight) * lex
+        best = np.argsort(-fused, kind="stable")[:k]
+        return [Hit(int(order[i]), float(fused[i]), float(cosine[i]), float(lex[i])) for i in best]
+
+
+def _rrf(order: np.ndarray, rankings: list[list[int]], c: int = 60) -> np.ndarray:
+    """Reciprocal rank fusion: the sum of 1/(c + rank) over the lists a passage appears in."""
+    score = {int(i): 0.0 for i in order}
+    for ranking in rankings:
+        for rank, pid in enumerate(ranking):
+            if pid in score:
+                score[pid] += 1.0 / (c + rank + 1)
+    return np.array([score[int(i)] for i in order])

@@ -1,0 +1,89 @@
+"""All tunable settings in one typed place.
+
+Precedence, lowest first: defaults, a TOML file (`quoteback.toml` in the working directory or
+`QUOTEBACK_CONFIG`), environment variables (`QUOTEBACK_<FIELD>`), then CLI flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    model: str = DEFAULT_MODEL  # packaged name, a local folder, or a hub name
+    batch_size: int = 32
+    max_chars: int = 700  # passage size target; passages never cut a sentence
+    min_chars: int = 60  # shorter paragraphs join the previous passage when they fit
+    embed_title: bool = True  # prefix the document title to what is embedded and BM25-indexed
+    retrieval: str = "hybrid"  # dense | bm25 | hybrid
+    dense_weight: float = 0.5  # share of the dense score in the hybrid fusion
+    k: int = 3  # quotes per answer
+    candidates: int = 100  # passages each retriever hands to fusion
+    abstain_below: float = 0.25  # dense cosine of the best passage under which we decline
+    max_question_chars: int = 2000
+    index_type: str = "auto"  # auto | flat | hnsw
+    hnsw_from: int = 200_000  # auto switches from exact search to HNSW at this many passages
+    hnsw_ef_search: int = 128
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
+        clean = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **{k: _coerce(self, k, v) for k, v in clean.items()})
+
+    def chunker_settings(self) -> dict[str, Any]:
+        return {"max_chars": self.max_chars, "min_chars": self.min_chars}
+
+
+def _coerce(settings: Settings, name: str, value: Any) -> Any:
+    current = getattr(settings, name)
+    if isinstance(current, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return bool(value)
+    if isinstance(current, Path):
+        return Path(value)
+    return type(current)(value)
+
+
+def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file, then QUOTEBACK_* environment variables."""
+    environ = dict(os.environ if environ is None else environ)
+    settings = Settings()
+    path = config or (Path(environ["QUOTEBACK_CONFIG"]) if "QUOTEBACK_CONFIG" in environ else None)
+    if path is None and Path("quoteback.toml").is_file():
+        path = Path("quoteback.toml")
+    names = {f.name for f in fields(Settings)}
+    if path is not None:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = data.get("quoteback", data)
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(names)}")
+        settings = settings.replace(**data)
+    from_env = {n: environ[f"QUOTEBACK_{n.upper()}"] for n in names if f"QUOTEBACK_{n.upper()}" in environ}
+    return settings.replace(**from_env)
+
+
+def offline_environment() -> None:
+    """Never reach for the network: a hub name would otherwise hang for a minute before failing."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+    }.items():
+        os.environ.setdefault(key, value)

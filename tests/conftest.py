@@ -1,0 +1,78 @@
+"""Shared fixtures: the real packaged model (loaded once), corpora copied into tmp folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+for key, value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+}.items():
+    os.environ[key] = value
+
+from quoteback.embeddings import Embedder  # noqa: E402
+from quoteback.settings import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "corpus" / "wagner-group-in-mali-faq.txt"
+
+
+class CountingEncoder:
+    """The real encoder, counting how many texts it embeds (for incremental-build tests)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.count = 0
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode(self, texts, progress=None) -> np.ndarray:
+        self.count += len(texts)
+        return self.inner.encode(texts, progress)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture
+def counting(embedder) -> CountingEncoder:
+    return CountingEncoder(embedder)
+
+
+@pytest.fixture
+def seed_corpus(tmp_path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    return folder
+
+
+@pytest.fixture
+def settings_for(tmp_path):
+    def make(corpus: Path, **changes) -> Settings:
+        return Settings(corpus=corpus, index=tmp_path / "index").replace(**changes)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def seed_ready(tmp_path_factory, embedder):
+    """The shipped corpus indexed once with the default settings."""
+    from quoteback.pipeline import open_answerer
+
+    root = tmp_path_factory.mktemp("seed")
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    settings = Settings(corpus=root / "corpus", index=root / "index")
+    return open_answerer(settings, embedder=embedder)

@@ -1,0 +1,83 @@
+import re
+
+import pytest
+
+from quoteback.answer import is_follow_up, search_query, validate_question
+from tests.conftest import SEED
+
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+FAQ = [line for line in SEED_TEXT.splitlines() if line.endswith("?")]
+
+VARIED = [
+    "Who runs the Wagner Group?",
+    "When did Wagner start operating in Mali?",
+    "What is MINUSMA?",
+    "Why are the peacekeepers leaving?",
+    "Are there human rights concerns?",
+    "Does Wagner replace the United Nations?",
+    "what kind of training do they give the Malian army",
+    "oversight mechanisms rule of law",
+    "Syria Ukraine",
+    "Mali security situation militant groups",
+]
+
+
+@pytest.mark.parametrize("question", FAQ)
+def test_each_faq_question_quotes_its_own_answer_first(seed_ready, question):
+    answer = seed_ready.answerer.ask(question)
+    assert answer.answered
+    top = answer.quotes[0]
+    assert question in top.text
+    answer_paragraph = SEED_TEXT.split(question, 1)[1].strip().split("\n\n")[0]
+    assert answer_paragraph in top.text
+
+
+def test_every_quote_is_an_exact_slice_of_the_file(seed_ready):
+    for question in VARIED + FAQ:
+        answer = seed_ready.answerer.ask(question)
+        assert answer.answered, question
+        for quote in answer.quotes:
+            assert SEED_TEXT[quote.start : quote.end] == quote.text
+            assert quote.document == SEED.name and quote.date == "2023-12-12"
+            assert "date 2023-12-12" not in quote.text
+            for a, b in quote.highlights:
+                assert quote.start <= a < b <= quote.end
+        scores = [q.score for q in answer.quotes]
+        assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of France?",
+    "How do I bake sourdough bread?",
+    "Who won the 2018 FIFA World Cup?",
+    "Explain quantum entanglement.",
+])
+def test_unrelated_questions_are_declined(seed_ready, question):
+    answer = seed_ready.answerer.ask(question)
+    assert not answer.answered and answer.quotes == []
+    assert answer.message.startswith("The documents don't say")
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t", "x" * 100_000, "what\x00is\x07this", "?!..."])
+def test_bad_questions_get_a_message(seed_ready, bad):
+    assert validate_question(bad) is not None
+    answer = seed_ready.answerer.ask(bad)
+    assert not answer.valid and not answer.answered and answer.message
+
+
+def test_follow_up_is_searched_with_the_topic(seed_ready):
+    assert is_follow_up("why is it leaving?") and not is_follow_up("Why is the UN withdrawing its troops from Mali?")
+    history = ["Tell me about the UN peacekeeping mission MINUSMA"]
+    assert search_query("why is it leaving?", history) == f"{history[0]} why is it leaving?"
+    assert search_query("What is the Wagner Group?", history) == "What is the Wagner Group?"
+    answer = seed_ready.answerer.ask("why is it leaving?", history=history)
+    assert answer.searched.startswith(history[0]) and "Searched for" in answer.message
+    assert "Why is the UN withdrawing its troops from Mali?" in answer.quotes[0].text
+
+
+def test_highlight_is_the_answering_sentence(seed_ready):
+    answer = seed_ready.answerer.ask("When was MINUSMA established?")
+    quote = answer.quotes[0]
+    highlighted = [SEED_TEXT[a:b] for a, b in quote.highlights]
+    assert any("established in 2013" in h for h in highlighted)
+    assert all(re.match(r"[A-Z]", h) and h.rstrip()[-1] in ".!?" for h in highlighted)

@@ -1,0 +1,167 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from quoteback.build import IndexBuilder, index_status
+from quoteback.index import IndexCorrupt, IndexMissing, live_folder, load_index
+from quoteback.pipeline import open_answerer
+
+SENTENCES = [
+    "The committee approved the budget for the new bridge over the river.",
+    "Engineers measured the wind loads on the tower during the storm.",
+    "The museum opened an exhibition of medieval maps and globes.",
+    "Farmers reported that the spring rains came two weeks early.",
+    "The orchestra rehearsed the symphony for the winter festival.",
+]
+
+
+def _write_corpus(folder: Path, n: int = 5) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        body = "\n\n".join(f"{SENTENCES[(i + j) % 5]} Document {i} paragraph {j}." for j in range(3))
+        (folder / f"doc{i}.txt").write_text(body)
+
+
+def test_incremental_rebuild_embeds_only_what_changed(tmp_path, settings_for, counting):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus)
+    settings = settings_for(corpus)
+    first = IndexBuilder(settings, counting).build()
+    assert (first.added, first.embedded_passages) == (5, counting.count) and counting.count == 15
+
+    counting.count = 0
+    again = IndexBuilder(settings, counting).build()
+    assert counting.count == 0 and not again.wrote and again.unchanged == 5
+
+    (corpus / "doc1.txt").write_text("A completely new text about lighthouses on the coast.")
+    (corpus / "doc4.txt").unlink()
+    (corpus / "new.md").write_text("# Added\n\nAn added note on glaciers and their retreat.")
+    report = IndexBuilder(settings, counting).build()
+    assert (report.unchanged, report.changed, report.added, report.removed) == (3, 1, 1, 1)
+    assert counting.count == report.embedded_passages == 2  # doc1's one passage, new.md's one
+    index = load_index(settings.index)
+    docs = {p.document for p in index.passages}
+    assert "doc4.txt" not in docs and {"doc1.txt", "new.md"} <= docs
+    assert "3 unchanged, 1 changed, 1 added, 1 removed" in report.summary()
+    # reused vectors still line up with their passages
+    answer = open_answerer(settings, embedder=counting).answerer.ask("lighthouses on the coast")
+    assert answer.quotes[0].document == "doc1.txt"
+
+
+def test_status_reports_staleness(tmp_path, settings_for, counting):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 2)
+    settings = settings_for(corpus)
+    assert index_status(settings).stale
+    IndexBuilder(settings, counting).build()
+    assert not index_status(settings).stale
+    (corpus / "doc0.txt").write_text("Changed.")
+    status = index_status(settings)
+    assert status.stale and "1 changed" in status.reasons[0]
+    assert index_status(settings.replace(max_chars=300)).stale
+
+
+def test_settings_change_forces_full_rebuild(tmp_path, settings_for, counting):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 2)
+    IndexBuilder(settings_for(corpus), counting).build()
+    counting.count = 0
+    report = IndexBuilder(settings_for(corpus, max_chars=120), counting).build()
+    assert report.full_rebuild_reason == "settings changed" and counting.count == report.passages > 0
+
+
+def test_model_mismatch_is_an_error_or_a_rebuild(tmp_path, settings_for, counting):
+    from quoteback.index import IndexMismatch
+
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 1)
+    IndexBuilder(settings_for(corpus), counting).build()
+    other = settings_for(corpus, model="some/other-model")
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        open_answerer(other, build=False, embedder=counting)
+    assert index_status(other).stale
+
+
+def test_corrupt_files_give_a_clear_error_and_build_recovers(tmp_path, settings_for, counting):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 2)
+    settings = settings_for(corpus)
+    with pytest.raises(IndexMissing, match="quoteback build"):
+        load_index(settings.index)
+    IndexBuilder(settings, counting).build()
+    folder = live_folder(settings.index)
+    (folder / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexCorrupt, match="quoteback build --force"):
+        load_index(settings.index)
+    report = IndexBuilder(settings, counting).build()
+    assert report.full_rebuild_reason.startswith("previous index unusable")
+    assert len(load_index(settings.index).passages) == 6
+
+    (live_folder(settings.index) / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorrupt, match="quoteback build --force"):
+        load_index(settings.index)
+    (live_folder(settings.index) / "manifest.json").write_text("{}")
+    with pytest.raises(Exception, match="quoteback build --force"):
+        load_index(settings.index)
+
+
+def test_failed_swap_keeps_previous_index(tmp_path, settings_for, counting, monkeypatch):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 2)
+    settings = settings_for(corpus)
+    IndexBuilder(settings, counting).build()
+    (corpus / "doc0.txt").write_text("Replacement text about volcanoes.")
+
+    def crash(*args):
+        raise OSError("simulated crash at the swap")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        IndexBuilder(settings, counting).build()
+    monkeypatch.undo()
+    index = load_index(settings.index)
+    assert any("Document 0 paragraph 0" in p.text for p in index.passages)
+
+
+def test_bad_documents_are_skipped_and_reported(tmp_path, settings_for, counting):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 1)
+    (corpus / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
+    settings = settings_for(corpus)
+    report = IndexBuilder(settings, counting).build()
+    assert [s.path for s in report.skipped] == ["bad.pdf"]
+    assert json.loads((live_folder(settings.index) / "manifest.json").read_text())["skipped"][0]["path"] == "bad.pdf"
+    again = IndexBuilder(settings, counting).build()
+    assert not again.wrote and [s.path for s in again.skipped] == ["bad.pdf"]
+
+
+def test_killed_build_leaves_previous_index_usable(tmp_path, settings_for, embedder):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 3)
+    settings = settings_for(corpus)
+    IndexBuilder(settings, embedder).build()
+    for i in range(1500):  # enough text that embedding takes well over ten seconds
+        (corpus / f"extra{i}.txt").write_text(" ".join(SENTENCES) + f" Extra {i}.\n\n" + " ".join(reversed(SENTENCES)))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    cmd = [sys.executable, "-m", "quoteback", "build", "--corpus", str(corpus), "--index", str(settings.index)]
+    for delay in (2.0, 6.0, 10.0):  # while loading the model, and twice while embedding
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        assert proc.poll() is None, "the build finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        index = load_index(settings.index)
+        assert len(index.passages) == 9 and {p.document for p in index.passages} == {"doc0.txt", "doc1.txt", "doc2.txt"}
+        answer = open_answerer(settings, build=False, embedder=embedder).answerer.ask("wind loads on the tower")
+        assert answer.answered and "wind loads" in answer.quotes[0].text
+    for extra in corpus.glob("extra*.txt"):
+        extra.unlink()
+    report = IndexBuilder(settings, embedder).build()  # the next build works and clears leftovers
+    assert report.passages == 9 and report.unchanged == 3
+    assert [p.name for p in settings.index.glob("v-*")] == [live_folder(settings.index).name]

@@ -1,0 +1,62 @@
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from quoteback.cli import app
+from tests.conftest import SEED
+
+runner = CliRunner()
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = "import sys; from quoteback.cli import app; assert not {'torch','sentence_transformers','gradio','faiss'} & set(sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0 and "ask" in result.output and "build" in result.output
+
+
+def test_build_info_ask_json(seed_corpus, tmp_path):
+    paths = ["--corpus", str(seed_corpus), "--index", str(tmp_path / "idx")]
+    result = runner.invoke(app, ["info", "--json", *paths])
+    assert json.loads(result.output)["stale"] is True
+    result = runner.invoke(app, ["build", *paths])
+    assert result.exit_code == 0 and "0 unchanged, 0 changed, 1 added, 0 removed" in result.output
+    info = json.loads(runner.invoke(app, ["info", "--json", *paths]).output)
+    assert info["stale"] is False and info["documents"] == 1 and info["passages"] > 5
+    result = runner.invoke(app, ["ask", "What is the Wagner Group?", "--json", "-k", "2", *paths])
+    assert result.exit_code == 0
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(answer) >= {"question", "answered", "quotes", "message"}
+    assert answer["answered"] and len(answer["quotes"]) == 2
+    for quote in answer["quotes"]:
+        assert set(quote) >= {"text", "document", "title", "date", "start", "end", "score"}
+        assert SEED_TEXT[quote["start"] : quote["end"]] == quote["text"]
+
+
+def test_ask_builds_first_and_prints_block_quotes(seed_corpus, tmp_path):
+    result = runner.invoke(app, ["ask", "Why is the UN withdrawing its troops?", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 0
+    assert "> The UN peacekeeping mission in Mali, known as MINUSMA" in result.stdout
+    assert "wagner-group-in-mali-faq.txt, 2023-12-12" in result.stdout
+
+
+def test_bad_single_question_exits_non_zero(seed_corpus, tmp_path):
+    for bad in ["", "   ", "a\x01b", "x" * 5000]:
+        result = runner.invoke(app, ["ask", bad, "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")])
+        assert result.exit_code != 0 and "error:" in result.output
+
+
+def test_file_mode_answers_every_line_and_survives_bad_ones(seed_corpus, tmp_path):
+    questions = tmp_path / "q.txt"
+    questions.write_text("What is the Wagner Group?\n\nWhat is the capital of France?\nbad\x02line\nWhat is MINUSMA?\n")
+    result = runner.invoke(app, ["ask", "--file", str(questions), "--json", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [r["answered"] for r in rows] == [True, False, False, False, True]
+    assert "empty" in rows[1]["message"] and "control characters" in rows[3]["message"]
+    assert rows[2]["message"].startswith("The documents don't say")
+    stdin = runner.invoke(app, ["ask", "--file", "-", "--json", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")], input="What is MINUSMA?\n")
+    assert json.loads(stdin.stdout.strip())["answered"] is True

@@ -1,0 +1,96 @@
+import re
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from quoteback.documents import Document, load_document
+from quoteback.passages import Chunker, sentence_spans
+from tests.conftest import SEED
+
+WORDS = st.sampled_from("the Wagner group UN Mali troops mission Dr. U.S. e.g. 2023 security 3.5 forces".split())
+SENTENCE = st.builds(
+    lambda words, end: " ".join(words).capitalize() + end,
+    st.lists(WORDS, min_size=1, max_size=30),
+    st.sampled_from([".", "?", "!", ""]),
+)
+PARAGRAPH = st.builds(" ".join, st.lists(SENTENCE, min_size=1, max_size=12))
+BLOCK = st.one_of(
+    PARAGRAPH,
+    st.builds(lambda s: "# " + s, SENTENCE),
+    st.builds(lambda items: "\n".join("- " + i for i in items), st.lists(SENTENCE, min_size=1, max_size=4)),
+    st.builds(lambda s: s.rstrip(".!") + "?", SENTENCE),
+)
+TEXT = st.builds(
+    lambda header, blocks, seps: header + "".join(b + s for b, s in zip(blocks, seps)),
+    st.sampled_from(["", " date 2023-12-12 ", "---\ntitle: T\n---\n"]),
+    st.lists(BLOCK, min_size=1, max_size=15),
+    st.lists(st.sampled_from(["\n\n", "\n \n\n", "\r\n\r\n", "\n"]), min_size=15, max_size=15),
+)
+
+
+def _doc(text: str) -> Document:
+    from quoteback.documents import _text_metadata
+
+    _, date, body_start = _text_metadata(text, markdown=True)
+    return Document("gen.md", "gen", date, text, body_start, "h")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXT, st.integers(min_value=50, max_value=900))
+def test_passages_are_exact_ordered_covering_slices(text, max_chars):
+    doc = _doc(text)
+    passages = Chunker(max_chars=max_chars, min_chars=40).split(doc)
+    cursor = doc.body_start
+    for p in passages:
+        assert p.text == text[p.start : p.end]  # an exact slice
+        assert p.start >= cursor  # ordered, no overlap
+        assert text[cursor : p.start].strip() == ""  # nothing skipped between passages
+        assert p.text == p.text.strip()
+        assert p.sentences[0][0] == p.start and p.sentences[-1][1] == p.end
+        cursor = p.end
+    assert text[cursor:].strip() == ""  # the whole body is covered
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXT, st.integers(min_value=50, max_value=900))
+def test_passages_never_cut_a_sentence(text, max_chars):
+    doc = _doc(text)
+    spans = sentence_spans(text, doc.body_start)
+    starts = {a for a, _ in spans}
+    ends = {b for _, b in spans}
+
+    def overlong(pos: int) -> bool:  # only unpunctuated runs beyond the hard limit may be cut
+        return any(a < pos < b and b - a > 4 * max_chars for a, b in spans)
+
+    for p in Chunker(max_chars=max_chars, min_chars=40).split(doc):
+        assert p.start in starts or overlong(p.start) or text[p.start - 1 : p.start] == "\n"
+        assert p.end in ends or overlong(p.end) or text[p.end : p.end + 1] in ("\n", "\r")
+
+
+def test_faq_question_stays_with_its_answer():
+    doc = load_document(SEED, SEED.name)
+    passages = Chunker().split(doc)
+    questions = [line for line in doc.text.splitlines() if line.endswith("?")]
+    assert len(questions) == 5
+    for q in questions:
+        (owner,) = [p for p in passages if q in p.text]
+        after = owner.text.split(q, 1)[1].strip()
+        assert len(after) > 100, f"question {q!r} was separated from its answer"
+    assert all(p.text == doc.text[p.start : p.end] for p in passages)
+    assert not any(p.text.startswith("date ") or "2023-12-12" in p.text for p in passages)
+
+
+def test_long_paragraph_splits_on_sentences_only():
+    sentences = [f"Sentence number {i} talks about the Wagner Group in Mali." for i in range(40)]
+    text = " ".join(sentences)
+    passages = Chunker(max_chars=300, min_chars=0).split(Document("x.txt", "x", None, text, 0, "h"))
+    assert len(passages) > 5
+    for p in passages:
+        assert len(p.text) <= 300
+        assert re.fullmatch(r"(Sentence number \d+ talks about the Wagner Group in Mali\. ?)+", p.text)
+
+
+def test_unpunctuated_run_is_split_at_whitespace():
+    text = " ".join(["word"] * 2000)
+    passages = Chunker(max_chars=200).split(Document("x.txt", "x", None, text, 0, "h"))
+    assert all(len(p.text) <= 800 for p in passages) and len(passages) > 1
+    assert all(text[p.start : p.end] == p.text for p in passages)
