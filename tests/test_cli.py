@@ -30,7 +30,7 @@ def test_build_info_ask_json(seed_corpus, tmp_path):
     assert result.exit_code == 0
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(answer) >= {"question", "answered", "quotes", "message"}
-    assert answer["answered"] and len(answer["quotes"]) == 2
+    assert answer["answered"] and 1 <= len(answer["quotes"]) <= 2
     for quote in answer["quotes"]:
         assert set(quote) >= {"text", "document", "title", "date", "start", "end", "score"}
         assert SEED_TEXT[quote["start"] : quote["end"]] == quote["text"]

@@ -103,7 +103,7 @@ class Answerer:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.retriever = Retriever(index, embedder, settings.retrieval, settings.dense_weight, settings.candidates)
+        self.retriever = Retriever(index, embedder, settings.retrieval, settings.dense_weight, settings.sentence_weight, settings.candidates)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
         problem = validate_question(question, self.settings.max_question_chars)
@@ -127,20 +127,30 @@ class Answerer:
             if key in seen:
                 seen[key].also_in.append(Source(doc.path, doc.title, doc.date, p.start, p.end))
                 continue
-            if len(quotes) == k:
+            if len(quotes) == k or hit.score < hits[0].score - self.settings.quote_margin:
                 continue
             quote = Quote(p.text, doc.path, doc.title, doc.date, p.start, p.end, round(hit.score, 4),
-                          self._highlights(p.sentences, doc.text, vector, query))
+                          self._highlights(hit.passage_id, doc.text, vector, query))
             seen[key] = quote
             quotes.append(quote)
         return quotes
 
-    def _highlights(self, sentences, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
-        """The sentence(s) of the quote closest to the question: cosine plus word overlap."""
-        candidates = [s for s in sentences if not text[s[0]:s[1]].rstrip().endswith("?")] or list(sentences)
-        if not candidates:
-            return []
-        vectors = self.embedder.encode([text[a:b] for a, b in candidates])
+    def _sentence_vectors(self, passage_id: int, text: str) -> np.ndarray:
+        index, sentences = self.index, self.index.passages[passage_id].sentences
+        if index.sentence_vectors is not None:
+            return np.asarray(index.sentence_vectors[index.sentence_offsets[passage_id] : index.sentence_offsets[passage_id + 1]])
+        return self.embedder.encode([text[a:b] for a, b in sentences])
+
+    def _highlights(self, passage_id: int, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
+        """The sentence(s) of the quote closest to the question: cosine plus word overlap.
+
+        Question lines (an FAQ's own question) are not highlighted unless nothing else is there.
+        """
+        sentences = self.index.passages[passage_id].sentences
+        all_vectors = self._sentence_vectors(passage_id, text)
+        keep = [i for i, (a, b) in enumerate(sentences) if not text[a:b].rstrip().endswith("?")] or list(range(len(sentences)))
+        candidates = [sentences[i] for i in keep]
+        vectors = all_vectors[keep]
         query_words = set(_WORD.findall(query.lower()))
         overlap = np.array([len(query_words & set(_WORD.findall(text[a:b].lower()))) / (len(query_words) or 1) for a, b in candidates])
         score = vectors @ vector + 0.3 * overlap

@@ -29,6 +29,7 @@ class BuildReport:
     added: int = 0
     removed: int = 0
     embedded_passages: int = 0
+    embedded_sentences: int = 0
     passages: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     full_rebuild_reason: str | None = None
@@ -56,14 +57,16 @@ class Status:
 
 
 def settings_fingerprint(settings: Settings, dimension: int | None = None) -> dict[str, Any]:
-    fp = {"model": settings.model, "chunker": settings.chunker_settings(), "embed_title": settings.embed_title}
+    fp = {"model": settings.model, "chunker": settings.chunker_settings(), "embed_title": settings.embed_title,
+          "sentence_vectors": settings.sentence_vectors}
     if dimension is not None:
         fp["dimension"] = dimension
     return fp
 
 
 def _manifest_fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
-    return {"model": manifest["model"]["name"], "chunker": manifest["chunker"], "embed_title": manifest.get("embed_title")}
+    return {"model": manifest["model"]["name"], "chunker": manifest["chunker"], "embed_title": manifest.get("embed_title"),
+            "sentence_vectors": manifest.get("sentence_vectors")}
 
 
 def index_status(settings: Settings) -> Status:
@@ -154,31 +157,30 @@ class IndexBuilder:
         fresh = {d.path for d in loaded.documents}
         old_rows = _rows_by_document(previous) if previous else {}
         passages: list[Passage] = []
-        rows: list[np.ndarray | None] = []
-        to_embed: list[int] = []
+        source: list[int] = []  # the passage's row in the previous index, or -1 when new
         for doc in documents:
             if doc.path in fresh:
                 for p in self.chunker.split(doc):
-                    to_embed.append(len(passages))
                     passages.append(p)
-                    rows.append(None)
+                    source.append(-1)
             else:
                 for i in old_rows.get(doc.path, []):
                     passages.append(previous.passages[i])
-                    rows.append(previous.embeddings[i])
+                    source.append(i)
         titles = {d.path: d.title for d in documents}
         texts = [embedding_text(p, titles[p.document], s.embed_title) for p in passages]
+        to_embed = [i for i, src in enumerate(source) if src < 0]
+        reused = [i for i, src in enumerate(source) if src >= 0]
         new_vectors = self.embedder.encode(
-            [texts[i] for i in to_embed], progress=(lambda d, t: progress("embedding", d, t)) if progress else None
+            [texts[i] for i in to_embed], progress=(lambda d, t: progress("embedding passages", d, t)) if progress else None
         )
         dimension = self.embedder.dimension if (to_embed or not passages) else previous.manifest["model"]["dimension"]
         embeddings = np.zeros((len(passages), dimension), dtype=np.float32)
-        for row, i in zip(new_vectors, to_embed):
-            embeddings[i] = row
-        for i, row in enumerate(rows):
-            if row is not None:
-                embeddings[i] = row
+        embeddings[to_embed] = new_vectors
+        embeddings[reused] = previous.embeddings[[source[i] for i in reused]] if reused else embeddings[reused]
+        sentence_vectors = self._sentence_vectors(passages, source, documents, previous, dimension, progress) if s.sentence_vectors else None
         report.embedded_passages = len(to_embed)
+        report.embedded_sentences = sum(len(passages[i].sentences) for i in to_embed) if s.sentence_vectors else 0
         report.passages = len(passages)
         index_type = _index_type(s, len(passages))
         manifest = {
@@ -188,6 +190,7 @@ class IndexBuilder:
             "model": {"name": s.model, "dimension": dimension},
             "chunker": s.chunker_settings(),
             "embed_title": s.embed_title,
+            "sentence_vectors": s.sentence_vectors,
             "index_type": index_type,
             "passages": len(passages),
             "versions": _library_versions(),
@@ -199,9 +202,25 @@ class IndexBuilder:
         }
         if progress:
             progress("writing index", 0, 1)
-        write_index(s.index, manifest, documents, passages, embeddings, texts, index_type, s.hnsw_ef_search)
+        write_index(s.index, manifest, documents, passages, embeddings, sentence_vectors, texts, index_type, s.hnsw_ef_search)
         report.wrote = True
         return report
+
+
+    def _sentence_vectors(self, passages, source, documents, previous, dimension, progress) -> np.ndarray:
+        """One vector per sentence, passage by passage: new passages embedded, old ones reused."""
+        texts = {d.path: d.text for d in documents}
+        fresh = [texts[p.document][a:b] for p, src in zip(passages, source) if src < 0 for a, b in p.sentences]
+        vectors = self.embedder.encode(fresh, progress=(lambda d, t: progress("embedding sentences", d, t)) if progress else None)
+        blocks, cursor = [], 0
+        for p, src in zip(passages, source):
+            if src < 0:
+                blocks.append(vectors[cursor : cursor + len(p.sentences)])
+                cursor += len(p.sentences)
+            else:
+                a, b = previous.sentence_offsets[src], previous.sentence_offsets[src + 1]
+                blocks.append(np.asarray(previous.sentence_vectors[a:b]))
+        return np.concatenate(blocks) if blocks else np.zeros((0, dimension), dtype=np.float32)
 
 
 def _rows_by_document(index: Index) -> dict[str, list[int]]:

@@ -95,6 +95,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
     from .answer import validate_question
     from .index import IndexError_
     from .pipeline import open_answerer
+    from .render import to_terminal
 
     if question is not None and (problem := validate_question(question, settings.max_question_chars)):
         _fail(problem)
@@ -112,27 +113,12 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         answer = ready.answerer.ask(q, history=asked)
         if follow_up and answer.valid:
             asked.append(q)
-        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else _readable(answer))
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else to_terminal(answer))
 
 
 def _read_questions(file: str) -> list[str]:
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     return text.splitlines()
-
-
-def _readable(answer) -> str:
-    lines = [f"Q: {answer.question}"]
-    if answer.searched and answer.searched != answer.question.strip():
-        lines.append(f"(searched: {answer.searched})")
-    if not answer.answered:
-        lines.append(answer.message)
-    for quote in answer.quotes:
-        lines.append("")
-        lines.extend("> " + line for line in quote.text.splitlines())
-        lines.append(f"  — {quote.title} ({quote.document}, {quote.date or 'undated'}, chars {quote.start}–{quote.end}, score {quote.score:.2f})")
-        for other in quote.also_in:
-            lines.append(f"    also in {other.title} ({other.document}, chars {other.start}–{other.end})")
-    return "\n".join(lines) + "\n"
 
 
 @app.command()
@@ -161,6 +147,65 @@ def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
     typer.echo(f"{'status':>10}: " + ("stale — " + "; ".join(status.reasons) if status.stale else "up to date"))
     for s in data["skipped"]:
         typer.echo(f"{'skipped':>10}: {s['path']}: {s['reason']}")
+
+
+@app.command("eval")
+def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout folder (default: the shipped question set)."),
+             as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+             report: Optional[Path] = typer.Option(None, "--report", help="Write report.md, per-query results and plots here."),
+             configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated: dense,bm25,rrf,hybrid,hybrid+sentences."),
+             model: Optional[str] = ModelOpt, config: Optional[Path] = ConfigOpt) -> None:
+    """Measure retrieval quality (nDCG@10, RR@10, R@100, Success@1, abstention) on an evaluation set."""
+    settings = _settings(config, model=model)
+    from .evaluate import REPO_SET, Evaluator
+
+    try:
+        evaluator = Evaluator(settings, configs.split(",") if configs else None)
+        bar, update = _progress()
+        with bar:
+            result = evaluator.run(dataset or REPO_SET, progress=update)
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
+        _fail(str(err))
+    if report:
+        from .report import write_report
+
+        typer.echo(f"report: {write_report(result, report)}", err=True)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    from .report import metrics_table
+
+    typer.echo(f"{result.dataset}: {result.queries} queries, {result.seconds:.1f} s\n")
+    typer.echo(metrics_table(result))
+    if result.abstention:
+        a = result.abstention
+        typer.echo(f"\nabstention at threshold {a['threshold']:.2f}: answerable answered {a['answerable_answered']:.1%}, "
+                   f"unanswerable declined {a['unanswerable_declined']:.1%}; at >=95% answered "
+                   f"(threshold {a['at_95_answered']['threshold']:.2f}): declined {a['at_95_answered']['unanswerable_declined']:.1%}")
+
+
+@app.command()
+def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
+         port: int = typer.Option(7860, "--port"),
+         auth: Optional[str] = typer.Option(None, "--auth", help="USER:PASS login (or QUOTEBACK_AUTH)."),
+         config: Optional[Path] = ConfigOpt) -> None:
+    """Open the chat in the browser (builds the index first if needed)."""
+    settings = _settings(config, corpus=corpus, index=index, model=model)
+    from .app import launch
+    from .index import IndexError_
+
+    try:
+        launch(settings, host, port, auth, eval_sets=_eval_sets())
+    except (IndexError_, FileNotFoundError, RuntimeError, ValueError) as err:
+        _fail(str(err))
+
+
+def _eval_sets() -> list[str]:
+    """Evaluation folders offered in the app: the shipped question set and any BEIR sets found nearby."""
+    from .evaluate import default_sets
+
+    return [str(p) for p in default_sets()]
 
 
 def main() -> None:

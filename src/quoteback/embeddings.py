@@ -6,6 +6,7 @@ hub. Loading is lazy: importing this module costs nothing, the model loads on fi
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
@@ -51,9 +52,14 @@ class Embedder:
         self.batch_size = batch_size
         self.device = device
         self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()  # HF tokenizers fail when one instance is used from two threads
 
     @property
     def model(self) -> "SentenceTransformer":
+        with self._lock:
+            return self._load()
+
+    def _load(self) -> "SentenceTransformer":
         if self._model is None:
             offline_environment()
             from sentence_transformers import SentenceTransformer
@@ -81,17 +87,16 @@ class Embedder:
         step = self.batch_size * 8
         for begin in range(0, len(texts), step):
             chunk = order[begin : begin + step]
-            vectors = self.model.encode(
-                [texts[i] for i in chunk],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            model = self.model
+            with self._lock:
+                vectors = model.encode(
+                    [texts[i] for i in chunk],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
             out[chunk] = vectors
             if progress:
                 progress(min(begin + step, len(texts)), len(texts))
         return out
-
-    def encode_query(self, question: str) -> np.ndarray:
-        return self.encode([question])[0]

@@ -52,6 +52,8 @@ class Index:
     embeddings: np.ndarray
     dense: Any  # faiss.Index
     lexical: Lexical
+    sentence_vectors: np.ndarray | None = None  # rows in passage order, then sentence order
+    sentence_offsets: np.ndarray | None = None  # passage i owns rows offsets[i]:offsets[i + 1]
 
     @property
     def model(self) -> str:
@@ -102,6 +104,7 @@ def write_index(
     documents: list[Document],
     passages: list[Passage],
     embeddings: np.ndarray,
+    sentence_vectors: np.ndarray | None,
     search_texts: list[str],
     index_type: str,
     ef_search: int,
@@ -122,6 +125,8 @@ def write_index(
             row = {"id": i, "document": p.document, "start": p.start, "end": p.end, "text": p.text, "sentences": p.sentences}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     np.save(tmp / "embeddings.npy", embeddings.astype(np.float32))
+    if sentence_vectors is not None:
+        np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float32))
     faiss.write_index(make_dense(embeddings, index_type, ef_search), str(tmp / "dense.faiss"))
     Lexical.build(search_texts or [""]).save(tmp / "bm25")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -176,6 +181,7 @@ def load_index(index_dir: Path, mmap: bool = True) -> Index:
         embeddings = np.load(folder / "embeddings.npy", mmap_mode="r" if mmap else None)
         dense = faiss.read_index(str(folder / "dense.faiss"))
         lexical = Lexical.load(folder / "bm25")
+        sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r" if mmap else None) if manifest.get("sentence_vectors") else None
     except Exception as err:
         raise IndexCorrupt(f"index files in {folder} are damaged ({type(err).__name__}: {err}); {REBUILD_HINT}") from None
     n = len(passages)
@@ -186,4 +192,7 @@ def load_index(index_dir: Path, mmap: bool = True) -> Index:
         )
     if embeddings.ndim != 2 or (n and embeddings.shape[1] != manifest["model"]["dimension"]):
         raise IndexCorrupt(f"embeddings in {folder} do not match the manifest's dimension; {REBUILD_HINT}")
-    return Index(Path(index_dir), manifest, documents, passages, embeddings, dense, lexical)
+    offsets = np.concatenate([[0], np.cumsum([len(p.sentences) for p in passages])]).astype(np.int64)
+    if sentence_vectors is not None and sentence_vectors.shape[0] != offsets[-1]:
+        raise IndexCorrupt(f"sentence vectors in {folder} do not match the passages; {REBUILD_HINT}")
+    return Index(Path(index_dir), manifest, documents, passages, embeddings, dense, lexical, sentence_vectors, offsets)

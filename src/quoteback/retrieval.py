@@ -18,18 +18,24 @@ class Hit:
     score: float  # the fused score the ranking uses
     dense: float  # cosine similarity of question and passage
     lexical: float  # BM25 score, divided by the best BM25 score of this question
+    sentence: float  # cosine of the passage's closest sentence (equals dense without sentence vectors)
 
 
 class Retriever:
-    """Hybrid by default: a weighted sum of cosine and max-normalised BM25 over both candidate lists."""
+    """Hybrid by default: over the union of the dense and BM25 candidates, a weighted sum of the
+    passage cosine, the best sentence cosine (re-scoring) and max-normalised BM25."""
 
-    def __init__(self, index: Index, embedder: Encoder, mode: str = "hybrid", dense_weight: float = 0.5, candidates: int = 100) -> None:
+    def __init__(self, index: Index, embedder: Encoder, mode: str = "hybrid", dense_weight: float = 0.5,
+                 sentence_weight: float = 0.0, candidates: int = 100) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose from {', '.join(MODES)}")
+        if dense_weight < 0 or sentence_weight < 0 or dense_weight + sentence_weight > 1:
+            raise ValueError("dense_weight and sentence_weight must be >= 0 and sum to at most 1")
         self.index = index
         self.embedder = embedder
         self.mode = mode
         self.dense_weight = dense_weight
+        self.sentence_weight = sentence_weight if index.sentence_vectors is not None else 0.0
         self.candidates = candidates
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Hit]:
@@ -55,6 +61,7 @@ class Retriever:
         cosine = np.asarray(self.index.embeddings[order], dtype=np.float32) @ q
         best_lexical = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
         lex = lexical[order] / best_lexical if len(lexical) else np.zeros(len(order))
+        sentence = self.sentence_scores(order, q) if self.sentence_weight else cosine
         if self.mode == "dense":
             fused = cosine
         elif self.mode == "bm25":
@@ -62,9 +69,18 @@ class Retriever:
         elif self.mode == "rrf":
             fused = _rrf(order, [dense_rank, [int(i) for i in order[np.argsort(-lex)]]])
         else:
-            fused = self.dense_weight * cosine + (1 - self.dense_weight) * lex
+            lexical_weight = 1 - self.dense_weight - self.sentence_weight
+            fused = self.dense_weight * cosine + self.sentence_weight * sentence + lexical_weight * lex
         best = np.argsort(-fused, kind="stable")[:k]
-        return [Hit(int(order[i]), float(fused[i]), float(cosine[i]), float(lex[i])) for i in best]
+        return [Hit(int(order[i]), float(fused[i]), float(cosine[i]), float(lex[i]), float(sentence[i])) for i in best]
+
+    def sentence_scores(self, passage_ids: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Max cosine between the question and each passage's sentences."""
+        offsets = self.index.sentence_offsets
+        starts, ends = offsets[passage_ids], offsets[passage_ids + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+        sims = np.asarray(self.index.sentence_vectors[rows], dtype=np.float32) @ q
+        return np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
 
 
 def _rrf(order: np.ndarray, rankings: list[list[int]], c: int = 60) -> np.ndarray:

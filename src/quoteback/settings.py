@@ -25,9 +25,12 @@ class Settings:
     max_chars: int = 700  # passage size target; passages never cut a sentence
     min_chars: int = 60  # shorter paragraphs join the previous passage when they fit
     embed_title: bool = True  # prefix the document title to what is embedded and BM25-indexed
+    sentence_vectors: bool = True  # also embed each sentence: re-scoring and highlights use them
     retrieval: str = "hybrid"  # dense | bm25 | hybrid
-    dense_weight: float = 0.5  # share of the dense score in the hybrid fusion
-    k: int = 3  # quotes per answer
+    dense_weight: float = 0.35  # hybrid fusion: share of the passage cosine
+    sentence_weight: float = 0.35  # ... of the best sentence cosine; BM25 gets the rest
+    k: int = 3  # at most this many quotes per answer
+    quote_margin: float = 0.15  # further quotes only when their score is within this of the first
     candidates: int = 100  # passages each retriever hands to fusion
     abstain_below: float = 0.25  # dense cosine of the best passage under which we decline
     max_question_chars: int = 2000

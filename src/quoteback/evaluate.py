@@ -1,0 +1,169 @@
+"""`quoteback eval`: retrieval quality of the same pipeline users run, measured with ir-measures."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .build import IndexBuilder, settings_fingerprint
+from .datasets import Dataset, doc_id, index_folder, load_dataset, materialise
+from .embeddings import Embedder
+from .index import Index, load_index
+from .retrieval import Retriever
+from .settings import Settings
+
+MEASURES = ("nDCG@10", "RR@10", "R@100", "Success@1")
+# name -> (mode, dense weight, sentence weight); None takes the value from the settings
+CONFIGS = {
+    "dense": ("dense", 1.0, 0.0),
+    "bm25": ("bm25", 0.0, 0.0),
+    "rrf": ("rrf", 0.5, 0.0),
+    "hybrid": ("hybrid", 0.5, 0.0),
+    "hybrid+sentences": ("hybrid", None, None),
+}
+REPO_SET = Path(__file__).resolve().parent / "data" / "shipped-questions"
+
+
+def default_sets() -> list[Path]:
+    """The shipped question set, plus the development sets when a checkout sits beside them."""
+    found = [REPO_SET]
+    for base in (Path.cwd() / "../shared/eval", Path(__file__).resolve().parents[3] / "../shared/eval"):
+        if base.is_dir():
+            found += sorted(p.resolve() for p in base.iterdir() if (p / "queries.jsonl").is_file())
+            break
+    return found
+
+
+@dataclass
+class ConfigResult:
+    name: str
+    metrics: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    runs: dict[str, list[tuple[str, float]]]  # query id -> ranked (unit id, score)
+    top_passage: dict[str, int]
+    top_dense: dict[str, float]  # cosine of the best passage: what abstention looks at
+
+
+@dataclass
+class EvalResult:
+    dataset: str
+    queries: int
+    configs: list[ConfigResult]
+    abstention: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    data: Dataset | None = None  # for reports: the questions and judgments
+    index: Index | None = None  # for reports: the passages quoted
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def main(self) -> ConfigResult:
+        return self.configs[-1]
+
+    def to_json(self, config: str | None = None) -> dict[str, Any]:
+        main = next((c for c in self.configs if c.name == config), self.main)
+        return {
+            "dataset": self.dataset,
+            "queries": self.queries,
+            "config": main.name,
+            "metrics": main.metrics,
+            "configs": {c.name: c.metrics for c in self.configs},
+            "abstention": {k: v for k, v in self.abstention.items() if k != "curve"},
+            "seconds": round(self.seconds, 1),
+        }
+
+
+class Evaluator:
+    def __init__(self, settings: Settings, configs: list[str] | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.configs = configs or list(CONFIGS)
+        unknown = set(self.configs) - set(CONFIGS)
+        if unknown:
+            raise ValueError(f"unknown configurations {sorted(unknown)}; choose from {', '.join(CONFIGS)}")
+        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
+
+    def prepare(self, dataset: Dataset, progress=None) -> Index:
+        corpus = materialise(dataset)
+        settings = self.settings.replace(corpus=corpus, index=index_folder(corpus, settings_fingerprint(self.settings)))
+        IndexBuilder(settings, self.embedder).build(progress=progress)
+        return load_index(settings.index)
+
+    def run(self, folder: Path, progress=None) -> EvalResult:
+        started = time.perf_counter()
+        dataset = load_dataset(folder)
+        index = self.prepare(dataset, progress)
+        units, qrels = self._units(dataset, index)
+        ids = [q for q in dataset.queries if q in qrels]
+        texts = [dataset.queries[q] for q in ids] + list(dataset.unanswerable.values())
+        vectors = self.embedder.encode(texts)
+        all_ids = ids + list(dataset.unanswerable)
+        results = [self._config(name, index, units, qrels, all_ids, texts, vectors) for name in self.configs]
+        out = EvalResult(dataset.name, len(ids), results, data=dataset, index=index, qrels=qrels)
+        out.seconds = time.perf_counter() - started
+        if dataset.unanswerable:
+            out.abstention = abstention(results[-1], ids, list(dataset.unanswerable), self.settings.abstain_below)
+        return out
+
+    def _units(self, dataset: Dataset, index: Index) -> tuple[list[str], dict[str, dict[str, int]]]:
+        """What a hit counts as: its corpus document (BEIR), or the passage itself (phrase sets)."""
+        if not dataset.expect:
+            return [doc_id(p.document) for p in index.passages], dataset.qrels
+        units = [f"{p.document}#{p.start}" for p in index.passages]
+        qrels = {}
+        for qid, expected in dataset.expect.items():
+            phrases = [expected] if isinstance(expected, str) else list(expected)
+            qrels[qid] = {u: 1 for u, p in zip(units, index.passages) if any(x.lower() in p.text.lower() for x in phrases)}
+            if not qrels[qid]:
+                raise ValueError(f"{dataset.name}: no passage contains an expected phrase {phrases!r} of query {qid}")
+        return units, qrels
+
+    def _config(self, name, index, units, qrels, ids, texts, vectors) -> ConfigResult:
+        import ir_measures
+
+        mode, dense, sentence = CONFIGS[name]
+        retriever = Retriever(
+            index, self.embedder, mode,
+            self.settings.dense_weight if dense is None else dense,
+            self.settings.sentence_weight if sentence is None else sentence,
+            max(self.settings.candidates, 300),
+        )
+        runs, top_passage, top_dense = {}, {}, {}
+        for qid, text, vector in zip(ids, texts, vectors):
+            hits = retriever.search(text, 300, vector=vector)
+            ranked: dict[str, float] = {}
+            for hit in hits:
+                p = index.passages[hit.passage_id]
+                assert index.documents[p.document].text[p.start : p.end] == p.text, "a quote is not an exact slice"
+                ranked.setdefault(units[hit.passage_id], hit.score)
+            runs[qid] = list(ranked.items())[:100]
+            top_passage[qid] = hits[0].passage_id if hits else -1
+            top_dense[qid] = hits[0].dense if hits else -1.0
+        judged = {q: runs[q] for q in ids if q in qrels}
+        run = {q: {d: float(s) for d, s in ranked} for q, ranked in judged.items()}
+        measures = [ir_measures.parse_measure(m) for m in MEASURES]
+        per_query: dict[str, dict[str, float]] = {q: {m: 0.0 for m in MEASURES} for q in judged}
+        for metric in ir_measures.iter_calc(measures, qrels, run):
+            per_query[metric.query_id][str(metric.measure)] = float(metric.value)
+        metrics = {m: round(float(np.mean([v[m] for v in per_query.values()])), 4) for m in MEASURES}
+        return ConfigResult(name, metrics, per_query, runs, top_passage, top_dense)
+
+
+def abstention(result: ConfigResult, answerable: list[str], unanswerable: list[str], threshold: float) -> dict[str, Any]:
+    """Shares answered/declined at the configured threshold, the curve, and the 95%-answered point."""
+    a = np.array([result.top_dense[q] for q in answerable])
+    u = np.array([result.top_dense[q] for q in unanswerable])
+    curve = []
+    for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
+        curve.append({"threshold": float(t), "answered": float((a >= t).mean()), "declined": float((u < t).mean())})
+    ok = [c for c in curve if c["answered"] >= 0.95]
+    point = max(ok, key=lambda c: c["threshold"]) if ok else curve[0]
+    return {
+        "threshold": threshold,
+        "answerable_answered": round(float((a >= threshold).mean()), 4),
+        "unanswerable_declined": round(float((u < threshold).mean()), 4),
+        "at_95_answered": {"threshold": point["threshold"], "unanswerable_declined": round(point["declined"], 4)},
+        "curve": curve,
+    }

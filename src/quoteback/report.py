@@ -1,0 +1,152 @@
+"""Evaluation reports: a markdown summary, per-query results and plots (matplotlib, no display)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .datasets import doc_file
+from .evaluate import MEASURES, EvalResult
+
+
+def metrics_table(result: EvalResult) -> str:
+    lines = ["| configuration | " + " | ".join(MEASURES) + " |", "|---|" + "---|" * len(MEASURES)]
+    for c in result.configs:
+        lines.append(f"| {c.name} | " + " | ".join(f"{c.metrics[m]:.4f}" for m in MEASURES) + " |")
+    return "\n".join(lines)
+
+
+def first_relevant_ranks(result: EvalResult) -> dict[str, list[int | None]]:
+    """Per configuration, the 1-based rank of the first relevant unit of each query (None: not found)."""
+    out = {}
+    for c in result.configs:
+        ranks = []
+        for qid, ranked in c.runs.items():
+            relevant = result.qrels.get(qid)
+            if not relevant:
+                continue
+            ranks.append(next((i + 1 for i, (unit, _) in enumerate(ranked) if unit in relevant), None))
+        out[c.name] = ranks
+    return out
+
+
+def failures(result: EvalResult, limit: int = 50) -> list[dict]:
+    """Queries whose first quote is not relevant, with the quoted and the expected passage."""
+    index, data, main = result.index, result.data, result.main
+    rows = []
+    for qid, scores in main.per_query.items():
+        if scores["Success@1"] >= 1:
+            continue
+        quoted = index.passages[main.top_passage[qid]] if main.top_passage.get(qid, -1) >= 0 else None
+        expected_unit = max(result.qrels[qid], key=result.qrels[qid].get)
+        rows.append({
+            "query_id": qid,
+            "query": data.queries[qid],
+            "quoted": quoted.text if quoted else None,
+            "quoted_from": quoted.document if quoted else None,
+            "expected": _unit_text(result, expected_unit),
+            "expected_id": expected_unit,
+            "first_relevant_rank": next((i + 1 for i, (u, _) in enumerate(main.runs[qid]) if u in result.qrels[qid]), None),
+        })
+    return rows[:limit] if limit else rows
+
+
+def _unit_text(result: EvalResult, unit: str) -> str:
+    index = result.index
+    if "#" in unit and result.data.expect:
+        path, start = unit.rsplit("#", 1)
+        return next(p.text for p in index.passages if p.document == path and p.start == int(start))
+    doc = index.documents.get(doc_file(unit))
+    return doc.text[doc.body_start :] if doc else "(not in the corpus)"
+
+
+def write_report(result: EvalResult, folder: Path) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ranks = first_relevant_ranks(result)
+    _plot(result, ranks, folder / "success_at_k.png")
+    with open(folder / "per_query.jsonl", "w", encoding="utf-8") as out:
+        for qid, scores in result.main.per_query.items():
+            top = result.main.runs[qid][:3]
+            row = {"query_id": qid, "query": result.data.queries[qid], **scores, "top": [u for u, _ in top], "relevant": sorted(result.qrels[qid])}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    failed = failures(result, limit=0)
+    lines = [
+        f"# Evaluation: {result.dataset}",
+        "",
+        f"{result.queries} judged queries; {result.seconds:.0f} s. Main configuration: `{result.main.name}`.",
+        "",
+        metrics_table(result),
+        "",
+        "![Success@k](success_at_k.png)",
+        "",
+    ]
+    if result.abstention:
+        a = result.abstention
+        lines += [
+            "## Abstention",
+            "",
+            f"At the configured threshold {a['threshold']:.2f}: {a['answerable_answered']:.1%} of answerable questions answered, "
+            f"{a['unanswerable_declined']:.1%} of unanswerable ones declined. Where at least 95% of answerable questions are "
+            f"answered (threshold {a['at_95_answered']['threshold']:.2f}), {a['at_95_answered']['unanswerable_declined']:.1%} "
+            "of unanswerable ones are declined.",
+            "",
+            "![Abstention trade-off](abstention.png)",
+            "",
+        ]
+        _plot_abstention(result, folder / "abstention.png")
+    lines += [f"## First-quote failures ({len(failed)} of {result.queries})", ""]
+    for row in failed[:100]:
+        lines += [
+            f"- **{row['query']}** (`{row['query_id']}`; first relevant at rank {row['first_relevant_rank']})",
+            f"  - quoted ({row['quoted_from']}): {_short(row['quoted'])}",
+            f"  - expected (`{row['expected_id']}`): {_short(row['expected'])}",
+        ]
+    (folder / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "failures.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in failed), encoding="utf-8")
+    return folder / "report.md"
+
+
+def _short(text: str | None, n: int = 240) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _plot(result: EvalResult, ranks: dict[str, list[int | None]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ks = list(range(1, 21))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, found in ranks.items():
+        ax.plot(ks, [sum(1 for r in found if r is not None and r <= k) / max(len(found), 1) for k in ks], marker=".", label=name)
+    ax.set_xlabel("k (documents)")
+    ax.set_ylabel("Success@k")
+    ax.set_title(f"{result.dataset}: relevant hit in the top k")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_abstention(result: EvalResult, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = result.abstention["curve"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([c["threshold"] for c in curve], [c["answered"] for c in curve], label="answerable answered")
+    ax.plot([c["threshold"] for c in curve], [c["declined"] for c in curve], label="unanswerable declined")
+    ax.axvline(result.abstention["threshold"], color="grey", linestyle="--", label="configured threshold")
+    ax.set_xlabel("threshold on the best passage's cosine")
+    ax.set_title(f"{result.dataset}: abstention trade-off")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

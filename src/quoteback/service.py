@@ -1,0 +1,114 @@
+"""What the chat app serves: the live answerer, swapped in place after a rebuild, and uploads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .answer import Answer, Answerer
+from .build import BuildReport, IndexBuilder, Progress, index_status
+from .documents import SUPPORTED
+from .embeddings import Embedder
+from .index import load_index
+from .pipeline import open_answerer
+from .settings import Settings
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Saved:
+    name: str
+    ok: bool
+    message: str
+
+
+class ChatService:
+    """Answers from the current index while a rebuild prepares the next one."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
+        self._build_embedder = Embedder(settings.model, settings.batch_size)  # builds never block chat
+        self._answerer: Answerer = open_answerer(settings, embedder=self.embedder).answerer
+        self._swap = threading.Lock()
+        self._building = threading.Lock()
+
+    @property
+    def answerer(self) -> Answerer:
+        with self._swap:
+            return self._answerer
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        return self.answerer.ask(question, history=history)
+
+    def rebuild(self, progress: Progress | None = None) -> BuildReport:
+        if not self._building.acquire(blocking=False):
+            raise RuntimeError("a rebuild is already running")
+        try:
+            report = IndexBuilder(self.settings, self._build_embedder).build(progress=progress)
+            fresh = Answerer(load_index(self.settings.index), self.embedder, self.settings)
+            with self._swap:
+                self._answerer = fresh
+            return report
+        finally:
+            self._building.release()
+
+    def status(self) -> dict:
+        index = self.answerer.index
+        current = index_status(self.settings)
+        return {
+            "model": index.model,
+            "built_at": index.manifest.get("built_at"),
+            "passages": len(index.passages),
+            "stale": current.stale,
+            "reasons": current.reasons,
+            "documents": [
+                [path, doc["title"], doc.get("date") or "", doc["passages"]] for path, doc in index.manifest["documents"].items()
+            ],
+            "skipped": [[s["path"], s["reason"]] for s in index.manifest.get("skipped", [])],
+        }
+
+    def example_questions(self, limit: int = 4) -> list[str]:
+        """Question lines found in the documents (an FAQ's own questions make good examples)."""
+        found = []
+        for doc in self.answerer.index.documents.values():
+            for line in doc.text[doc.body_start :].splitlines():
+                line = line.strip()
+                if line.endswith("?") and 10 < len(line) < 100 and line not in found:
+                    found.append(line)
+        return found[:limit]
+
+    def save_upload(self, source: Path, original_name: str) -> Saved:
+        """Copy an uploaded file into the corpus under a safe, non-clobbering name."""
+        name = safe_name(original_name)
+        if name is None:
+            return Saved(original_name, False, f"not a supported type (allowed: {', '.join(SUPPORTED)})")
+        size = Path(source).stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            return Saved(name, False, f"too large ({size / 1e6:.1f} MB; limit {MAX_UPLOAD_BYTES // 2**20} MB)")
+        corpus = Path(self.settings.corpus).resolve()
+        target = corpus / name
+        stem, suffix = target.stem, target.suffix
+        n = 1
+        while target.exists():
+            target = corpus / f"{stem}-{n}{suffix}"
+            n += 1
+        if target.resolve().parent != corpus:
+            return Saved(name, False, "refused: the name points outside the corpus folder")
+        shutil.copyfile(source, target)
+        return Saved(target.name, True, "saved; press Rebuild index to add it")
+
+
+def safe_name(original: str) -> str | None:
+    """A plain file name: no folders, no leading dots, only safe characters, a supported suffix."""
+    base = re.split(r"[\\/]", original or "")[-1]
+    base = re.sub(r"[^A-Za-z0-9._ -]", "_", base).strip(" .")
+    base = re.sub(r"\.{2,}", ".", base)
+    if not base or "." not in base or not base.lower().endswith(SUPPORTED):
+        return None
+    return base[:120]

@@ -1,0 +1,220 @@
+"""The chat app end to end: a real server, the real model and index, a real Chromium, gradio_client."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SEED
+
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+XSS = "Harmless markup test: <script>alert('xss')</script> and <img src=x onerror=alert('img')> and [a link](javascript:alert('md')). The zebra migration happens every spring."
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("app")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    (corpus / "markup.md").write_text(XSS)
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    log = open(root / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "quoteback", "chat", "--corpus", str(corpus), "--index", str(root / "index"), "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((root / "server.log").read_text())
+            time.sleep(1)
+    else:
+        proc.kill()
+        raise RuntimeError("the app did not start in 180 s")
+    yield {"url": url, "corpus": corpus, "root": root}
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("QUOTEBACK_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here: apt-get install -y chromium")
+        pytest.skip("Chromium not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    outside: list[str] = []
+    dialogs: list[str] = []
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+
+    def route(r):
+        if r.request.url.startswith((server["url"], "data:", "blob:")):
+            r.continue_()
+        else:  # the network is closed: the page must not need anything from outside
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server["url"], wait_until="load")
+    page.wait_for_selector("textarea", timeout=120_000)  # Gradio renders after load; slow on a busy machine
+    page.outside, page.dialogs = outside, dialogs
+    yield page
+    assert outside == [], f"requests left the machine: {outside}"
+    assert dialogs == [], f"a script ran: {dialogs}"
+    page.close()
+
+
+def _ask(page, question: str, n: int, expect: str = "From ") -> str:
+    """Ask in the chat box and wait until the n-th bot reply shows `expect`."""
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    try:
+        page.wait_for_function(f"document.querySelectorAll('[data-testid=\"bot\"]').length >= {n}", timeout=60_000)
+    except Exception:
+        _shot(page, f"failed-ask-{n}")
+        raise
+    bot = page.locator('[data-testid="bot"]').nth(n - 1)
+    page.wait_for_function("([el, text]) => el.innerText.includes(text)", arg=[bot.element_handle(), expect], timeout=60_000)
+    return bot.inner_text()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_chat_quotes_and_declines(page):
+    reply = _ask(page, "Why is the UN withdrawing its troops from Mali?", 1)
+    assert "From FAQ: Russia’s Wagner Group in Mali:" in reply
+    assert "The UN peacekeeping mission in Mali, known as MINUSMA, was established in 2013" in reply
+    assert "wagner-group-in-mali-faq.txt · 2023-12-12" in reply
+    assert page.locator('[data-testid="bot"]').first.locator("mark").count() >= 1  # highlighted sentence
+    follow = _ask(page, "when was it set up?", 2)
+    assert "Searched for" in follow and "established in 2013" in follow
+    decline = _ask(page, "What is the capital of France?", 3, expect="The documents don't say")
+    assert "The documents don't say" in decline and "From " not in decline
+    bad = _ask(page, "a\x01b", 4, expect="control characters")
+    assert "control characters" in bad
+    _shot(page, "chat")
+
+
+def test_document_markup_renders_as_text(page):
+    reply = _ask(page, "When does the zebra migration happen?", 1)
+    assert "<script>alert('xss')</script>" in reply and "<img src=x onerror=alert('img')>" in reply
+    bot = page.locator('[data-testid="bot"]').first
+    assert bot.locator("script").count() == 0 and bot.locator("img").count() == 0
+    assert bot.locator("a[href^='javascript']").count() == 0
+    _shot(page, "markup")
+
+
+def test_examples_and_tabs_render(page):
+    assert page.get_by_text("What is the Wagner Group?").count() >= 1  # an example question from the FAQ
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_function("document.body.innerText.includes('wagner-group-in-mali-faq.txt')", timeout=30_000)
+    assert "all-MiniLM-L6-v2" in page.locator("body").inner_text()
+    _shot(page, "documents")
+    page.get_by_role("tab", name="Evaluate").click()
+    page.get_by_role("button", name="Run evaluation").click()
+    page.wait_for_selector("#eval-summary table", timeout=120_000)
+    summary = page.locator("#eval-summary").inner_text()
+    assert "shipped-questions" in summary and "Success@1" in summary and "hybrid+sentences" in summary
+    _shot(page, "evaluate")
+
+
+def _client(server):
+    from gradio_client import Client
+
+    return Client(server["url"], verbose=False)
+
+
+def test_api_ask_returns_verbatim_json(server):
+    client = _client(server)
+    result = client.predict("What is MINUSMA?", api_name="/ask")
+    assert set(result) >= {"question", "answered", "quotes", "message"}
+    assert result["answered"] and result["quotes"]
+    for q in result["quotes"]:
+        assert SEED_TEXT[q["start"] : q["end"]] == q["text"]
+    declined = client.predict("Who won the 2018 FIFA World Cup?", api_name="/ask")
+    assert declined["answered"] is False and declined["quotes"] == []
+    bad = client.predict("", api_name="/ask")
+    assert bad["answered"] is False and "empty" in bad["message"]
+    huge = client.predict("x" * 100_000, api_name="/ask")
+    assert huge["answered"] is False and "limit" in huge["message"]
+
+
+def test_twenty_concurrent_asks(server):
+    questions = ["What is MINUSMA?", "Is the Wagner Group replacing the UN in Mali?", "What is the Wagner Group?", "Why is the UN withdrawing its troops from Mali?"]
+    expected = ["known as MINUSMA", "not officially replacing the UN", "Russian private military company", "gradually reducing its troop presence"]
+
+    def one(i):
+        return i, _client(server).predict(questions[i % 4], api_name="/ask")
+
+    started = time.time()
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(one, range(20), timeout=180))
+    assert time.time() - started < 180
+    for i, result in results:
+        assert result["answered"] and expected[i % 4] in result["quotes"][0]["text"]
+
+
+def test_upload_rebuild_and_ask_while_rebuilding(page, server):
+    corpus = server["corpus"]
+    for i in range(250):  # make the rebuild last long enough to ask during it
+        (corpus / f"filler{i}.txt").write_text(f"Filler note {i} about lighthouse keeping and coastal fog signals.\n\n" * 3)
+    upload = server["root"] / "okapi-facts.md"
+    upload.write_text("# Okapi facts\n\nThe okapi is a giraffid native to the Democratic Republic of the Congo.\n")
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    page.get_by_role("button", name="Save to corpus").click()
+    page.wait_for_selector("text=saved; press Rebuild index", timeout=30_000)
+    assert (corpus / "okapi-facts.md").is_file()
+    page.get_by_role("button", name="Rebuild index").click()
+    client = _client(server)
+    answered_during = 0
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        result = client.predict("What is MINUSMA?", api_name="/ask")
+        assert result["answered"] and "known as MINUSMA" in result["quotes"][0]["text"]
+        answered_during += 1
+        if "Rebuilt:" in page.locator("#rebuild-result").inner_text():
+            break
+    assert "Rebuilt:" in page.locator("#rebuild-result").inner_text()
+    assert answered_during >= 2
+    _shot(page, "rebuilt")
+    result = client.predict("Where is the okapi native to?", api_name="/ask")
+    assert result["answered"] and result["quotes"][0]["document"] == "okapi-facts.md"
