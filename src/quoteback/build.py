@@ -233,7 +233,7 @@ def _rows_by_document(index: Index) -> dict[str, list[int]]:
 def _index_type(settings: Settings, n: int) -> str:
     if settings.index_type != "auto":
         return settings.index_type
-    return "hnsw" if n >= settings.hnsw_from else "flat"
+    return "ivf" if n >= settings.ann_from else "flat"
 
 
 def _library_versions() -> dict[str, str]:

@@ -185,6 +185,34 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
 
 
 @app.command()
+def bench(quick: bool = typer.Option(False, "--quick", help="Smaller sizes; under 10 minutes on 2 cores."),
+          as_json: bool = typer.Option(False, "--json"),
+          peer: bool = typer.Option(True, "--peer/--no-peer", help="Also measure txtai (if installed)."),
+          out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here.")) -> None:
+    """Benchmark indexing speed, query latency by corpus size, incremental rebuilds, cold start, memory."""
+    offline_environment()
+    from .bench import run_bench
+
+    result = run_bench(quick=quick, peer=peer, log=lambda m: typer.echo(m, err=True))
+    text = json.dumps(result, indent=2)
+    if out:
+        out.write_text(text + "\n")
+    if as_json:
+        typer.echo(text)
+        return
+    rows = [(k, result[k]) for k in ("passages", "encode_raw_passages_per_s", "index_passages_per_s", "overhead_ratio",
+                                      "index_passages_per_s_with_sentences", "incremental_rebuild_ratio", "cold_start_s", "duration_s")]
+    for size, m in result["sizes"].items():
+        rows += [(f"query_ms_p50[{size}]", m["query_ms_p50"]), (f"query_ms_p99[{size}]", m["query_ms_p99"]),
+                 (f"recall@10[{size}] ({m['index_type']})", m["recall_at_10"]), (f"peak_rss_mb[{size}]", m["peak_rss_mb"])]
+    for key, value in (result.get("peer") or {}).items():
+        rows.append((f"peer.{key}", value))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        typer.echo(f"{key:<{width}}  {value}")
+
+
+@app.command()
 def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
          host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
          port: int = typer.Option(7860, "--port"),

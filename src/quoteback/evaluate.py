@@ -121,8 +121,6 @@ class Evaluator:
         return units, qrels
 
     def _config(self, name, index, units, qrels, ids, texts, vectors) -> ConfigResult:
-        import ir_measures
-
         mode, dense, sentence = CONFIGS[name]
         retriever = Retriever(
             index, self.embedder, mode,
@@ -142,13 +140,20 @@ class Evaluator:
             top_passage[qid] = hits[0].passage_id if hits else -1
             top_dense[qid] = hits[0].dense if hits else -1.0
         judged = {q: runs[q] for q in ids if q in qrels}
-        run = {q: {d: float(s) for d, s in ranked} for q, ranked in judged.items()}
-        measures = [ir_measures.parse_measure(m) for m in MEASURES]
-        per_query: dict[str, dict[str, float]] = {q: {m: 0.0 for m in MEASURES} for q in judged}
-        for metric in ir_measures.iter_calc(measures, qrels, run):
-            per_query[metric.query_id][str(metric.measure)] = float(metric.value)
-        metrics = {m: round(float(np.mean([v[m] for v in per_query.values()])), 4) for m in MEASURES}
+        per_query, metrics = score_runs(qrels, {q: dict(ranked) for q, ranked in judged.items()})
         return ConfigResult(name, metrics, per_query, runs, top_passage, top_dense)
+
+
+def score_runs(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Per-query and mean values of MEASURES (ir-measures; graded qrels count as trec_eval does)."""
+    import ir_measures
+
+    measures = [ir_measures.parse_measure(m) for m in MEASURES]
+    per_query = {q: {m: 0.0 for m in MEASURES} for q in run}
+    for metric in ir_measures.iter_calc(measures, {q: qrels[q] for q in run}, run):
+        per_query[metric.query_id][str(metric.measure)] = float(metric.value)
+    metrics = {m: round(float(np.mean([v[m] for v in per_query.values()])) if per_query else 0.0, 4) for m in MEASURES}
+    return per_query, metrics
 
 
 def abstention(result: ConfigResult, answerable: list[str], unanswerable: list[str], threshold: float) -> dict[str, Any]:

@@ -32,6 +32,19 @@ class Lexical:
         lexical._model = model
         return lexical
 
+    @classmethod
+    def build_repeated(cls, texts: Sequence[str], size: int) -> "Lexical":
+        """BM25 over `texts` repeated up to `size` documents (benchmarks: tokenise once)."""
+        import bm25s
+
+        lexical = cls()
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=lexical._stem, show_progress=False)
+        ids = [tokens.ids[i % len(texts)] for i in range(size)]
+        model = bm25s.BM25(k1=1.2, b=0.75)
+        model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=tokens.vocab), show_progress=False)
+        lexical._model = model
+        return lexical
+
     def save(self, folder: Path) -> None:
         self._model.save(str(folder), show_progress=False)
 

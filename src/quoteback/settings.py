@@ -34,8 +34,8 @@ class Settings:
     candidates: int = 100  # passages each retriever hands to fusion
     abstain_below: float = 0.25  # dense cosine of the best passage under which we decline
     max_question_chars: int = 2000
-    index_type: str = "auto"  # auto | flat | hnsw
-    hnsw_from: int = 200_000  # auto switches from exact search to HNSW at this many passages
+    index_type: str = "auto"  # auto | flat | ivf | hnsw
+    ann_from: int = 200_000  # auto switches from exact search to IVF at this many passages
     hnsw_ef_search: int = 128
 
     def replace(self, **changes: Any) -> "Settings":

@@ -1,0 +1,93 @@
+"""Query latency and memory at a given corpus size, in a process of its own (clean peak RSS).
+
+Real passages and their real vectors form the base; larger sizes repeat the base texts and add
+synthetic vectors near the real ones (gaussian noise, renormalised), so that FAISS, BM25 and
+sentence re-scoring work at the target size while every question is a real one.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from .answer import Answerer
+from .embeddings import Embedder
+from .index import Index, load_index, make_dense, recall_at
+from .lexical import Lexical
+from .settings import Settings
+
+NOISE = 0.04  # per-dimension sigma: keeps synthetic vectors at cosine ~0.6 from their source
+
+
+def scaled_index(base: Index, size: int, index_type: str) -> Index:
+    """`base` grown to `size` passages: texts repeated, vectors perturbed."""
+    n = len(base.passages)
+    source = np.arange(size) % n
+    rng = np.random.default_rng(42)
+    embeddings = _perturb(np.asarray(base.embeddings), source, rng, keep=n)
+    counts = np.diff(base.sentence_offsets)
+    sentence_source = np.concatenate([np.arange(base.sentence_offsets[i], base.sentence_offsets[i + 1]) for i in source])
+    sentences = _perturb(np.asarray(base.sentence_vectors), sentence_source, rng, keep=int(base.sentence_offsets[-1]))
+    offsets = np.concatenate([[0], np.cumsum(counts[source])]).astype(np.int64)
+    passages = [base.passages[i] for i in source]
+    texts = [f"{base.documents[p.document].title}\n{p.text}" for p in passages[:n]]
+    lexical = Lexical.build_repeated(texts, size)
+    manifest = {**base.manifest, "passages": size, "index_type": index_type}
+    dense = make_dense(embeddings, index_type)
+    return replace(base, manifest=manifest, passages=passages, embeddings=embeddings, dense=dense, lexical=lexical,
+                   sentence_vectors=sentences, sentence_offsets=offsets)
+
+
+def _perturb(vectors: np.ndarray, source: np.ndarray, rng, keep: int) -> np.ndarray:
+    out = np.empty((len(source), vectors.shape[1]), dtype=np.float32)
+    step = 100_000
+    for a in range(0, len(source), step):
+        block = vectors[source[a : a + step]].copy()
+        noisy = np.arange(a, a + len(block)) >= keep
+        block[noisy] += rng.normal(0, NOISE, (int(noisy.sum()), vectors.shape[1])).astype(np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[a : a + step] = block
+    return out
+
+
+def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -> dict:
+    """Warm end-to-end `ask` latency, recall@10 of the index type against exact search, peak RSS."""
+    import faiss
+
+    settings = Settings()
+    embedder = Embedder(settings.model, settings.batch_size)
+    base = load_index(index_dir, mmap=False)
+    index = base if size == len(base.passages) and index_type == "flat" else scaled_index(base, size, index_type)
+    answerer = Answerer(index, embedder, settings)
+    for q in questions[:10]:
+        answerer.ask(q)
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        answerer.ask(q)
+        times.append((time.perf_counter() - started) * 1000)
+    vectors = embedder.encode(questions)
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(np.asarray(index.embeddings))
+    _, truth = exact.search(vectors, 10)
+    _, found = index.dense.search(vectors, 10)
+    return {
+        "size": size,
+        "index_type": index_type,
+        "query_ms_p50": round(float(np.percentile(times, 50)), 2),
+        "query_ms_p99": round(float(np.percentile(times, 99)), 2),
+        "recall_at_10": round(recall_at(found, truth), 4),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "vectors": "real" if size <= len(base.passages) else f"{len(base.passages)} real + synthetic (noise sigma {NOISE})",
+    }
+
+
+if __name__ == "__main__":
+    args = json.loads(sys.argv[1])
+    print(json.dumps(measure(Path(args["index"]), args["size"], args["questions"], args["index_type"])))
