@@ -81,3 +81,21 @@ def test_highlight_is_the_answering_sentence(seed_ready):
     highlighted = [SEED_TEXT[a:b] for a, b in quote.highlights]
     assert any("established in 2013" in h for h in highlighted)
     assert all(re.match(r"[A-Z]", h) and h.rstrip()[-1] in ".!?" for h in highlighted)
+
+
+def test_duplicate_and_overlapping_passages_are_quoted_once(tmp_path, settings_for, embedder):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "The lighthouse on the northern cape was automated in 1987. Its keeper moved to the village."
+    (corpus / "a.txt").write_text(text)
+    (corpus / "b.txt").write_text(text)
+    (corpus / "c.md").write_text("# Notes\n\nThe lighthouse on the northern cape was automated in 1987.")
+    (corpus / "d.txt").write_text("Bakeries in the village open at dawn and sell rye bread.")
+    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask("When was the lighthouse automated?")
+    assert answer.answered
+    lighthouse = [q for q in answer.quotes if "lighthouse" in q.text]
+    assert len(lighthouse) == 1
+    sources = {lighthouse[0].document} | {s.document for s in lighthouse[0].also_in}
+    assert sources == {"a.txt", "b.txt", "c.md"}

@@ -168,3 +168,17 @@ def test_killed_build_leaves_previous_index_usable(tmp_path, settings_for, embed
     report = IndexBuilder(settings, embedder).build()  # the next build works and clears leftovers
     assert report.passages == 9 and report.unchanged == 3
     assert [p.name for p in settings.index.glob("v-*")] == [live_folder(settings.index).name]
+
+
+def test_bm25_settings_change_rebuilds_bm25_without_embedding(tmp_path, settings_for, counting):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 2)
+    IndexBuilder(settings_for(corpus), counting).build()
+    changed = settings_for(corpus, bm25_k1=1.5)
+    status = index_status(changed)
+    assert status.stale and "BM25" in status.reasons[0]
+    counting.count = 0
+    report = IndexBuilder(changed, counting).build()
+    assert report.wrote and counting.count == 0 and report.full_rebuild_reason is None
+    assert load_index(changed.index).manifest["bm25"] == {"k1": 1.5, "b": 0.4}
+    assert not index_status(changed).stale

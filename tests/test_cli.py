@@ -60,3 +60,21 @@ def test_file_mode_answers_every_line_and_survives_bad_ones(seed_corpus, tmp_pat
     assert rows[2]["message"].startswith("The documents don't say")
     stdin = runner.invoke(app, ["ask", "--file", "-", "--json", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")], input="What is MINUSMA?\n")
     assert json.loads(stdin.stdout.strip())["answered"] is True
+
+
+def test_chat_rejects_malformed_auth(seed_corpus, tmp_path):
+    result = runner.invoke(app, ["chat", "--auth", "nocolon", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 2 and "USER:PASS" in result.output
+
+
+def test_settings_file_and_environment(tmp_path, monkeypatch):
+    from quoteback.settings import load_settings
+
+    config = tmp_path / "q.toml"
+    config.write_text('k = 5\nmax_chars = 400\nembed_title = false\n')
+    monkeypatch.setenv("QUOTEBACK_K", "7")
+    settings = load_settings(config)
+    assert (settings.k, settings.max_chars, settings.embed_title) == (7, 400, False)
+    config.write_text("nonsense = 1\n")
+    result = runner.invoke(app, ["info", "--config", str(config)])
+    assert result.exit_code == 2 and "unknown settings" in result.output

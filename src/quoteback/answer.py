@@ -118,22 +118,23 @@ class Answerer:
         return Answer(question, True, quotes, f"Searched for: {query}" if query != question.strip() else "", query)
 
     def _quotes(self, hits, vector: np.ndarray, query: str, k: int) -> list[Quote]:
-        quotes: list[Quote] = []
-        seen: dict[str, Quote] = {}
+        """Best first; a passage whose words another quote already contains (or the reverse) is merged
+        into it as a further source instead of being quoted twice."""
+        quotes: list[tuple[set[str], Quote]] = []
         for hit in hits:
             p = self.index.passages[hit.passage_id]
             doc = self.index.documents[p.document]
-            key = " ".join(p.text.split()).lower()
-            if key in seen:
-                seen[key].also_in.append(Source(doc.path, doc.title, doc.date, p.start, p.end))
+            key = _shingles(p.text)
+            same = next((q for other, q in quotes if _overlap(key, other) >= 0.8), None)
+            if same is not None:
+                same.also_in.append(Source(doc.path, doc.title, doc.date, p.start, p.end))
                 continue
             if len(quotes) == k or hit.score < hits[0].score - self.settings.quote_margin:
                 continue
             quote = Quote(p.text, doc.path, doc.title, doc.date, p.start, p.end, round(hit.score, 4),
                           self._highlights(hit.passage_id, doc.text, vector, query))
-            seen[key] = quote
-            quotes.append(quote)
-        return quotes
+            quotes.append((key, quote))
+        return [q for _, q in quotes]
 
     def _sentence_vectors(self, passage_id: int, text: str) -> np.ndarray:
         index, sentences = self.index, self.index.passages[passage_id].sentences
@@ -156,6 +157,16 @@ class Answerer:
         score = vectors @ vector + 0.3 * overlap
         best = float(score.max())
         return [list(s) for s, v in zip(candidates, score) if v >= best - 0.03]
+
+
+def _shingles(text: str) -> set[str]:
+    words = _WORD.findall(text.lower())
+    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    """Share of the smaller passage's word trigrams found in the other: 1.0 for a copy or an excerpt."""
+    return len(a & b) / max(1, min(len(a), len(b)))
 
 
 def decline_message(question: str) -> str:

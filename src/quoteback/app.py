@@ -99,19 +99,22 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None):
     return demo
 
 
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    if not auth:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("--auth takes USER:PASS")
+    return user, password
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, eval_sets: list[str] | None = None) -> None:
     offline_environment()
     import gradio as gr
 
-    auth = auth or os.environ.get("QUOTEBACK_AUTH")
+    credentials = parse_auth(auth or os.environ.get("QUOTEBACK_AUTH"))
     if host not in LOOPBACK:
-        print(f"warning: listening on {host}, reachable from other machines" + ("" if auth else "; consider --auth USER:PASS"), file=sys.stderr)
-    credentials = None
-    if auth:
-        user, sep, password = auth.partition(":")
-        if not sep or not user or not password:
-            raise ValueError("--auth takes USER:PASS")
-        credentials = (user, password)
+        print(f"warning: listening on {host}, reachable from other machines" + ("" if credentials else "; consider --auth USER:PASS"), file=sys.stderr)
     service = ChatService(settings)
     demo = build_app(service, eval_sets)
     demo.queue(default_concurrency_limit=2)

@@ -124,17 +124,10 @@ def run_bench(quick: bool = False, peer: bool = True, log: Callable[[str], None]
 
 
 def _own_latency(settings: Settings, embedder: Embedder, asked: list[str]) -> float:
+    from .bench_scale import latencies_ms
     from .pipeline import open_answerer
 
-    answerer = open_answerer(settings, build=False, embedder=embedder).answerer
-    for q in asked[:10]:
-        answerer.ask(q)
-    times = []
-    for q in asked:
-        started = time.perf_counter()
-        answerer.ask(q)
-        times.append((time.perf_counter() - started) * 1000)
-    return round(float(np.median(times)), 2)
+    return round(float(np.median(latencies_ms(open_answerer(settings, build=False, embedder=embedder).answerer, asked))), 2)
 
 
 def _own_cranfield(settings: Settings, embedder: Embedder) -> float | None:

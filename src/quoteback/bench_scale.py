@@ -37,7 +37,7 @@ def scaled_index(base: Index, size: int, index_type: str) -> Index:
     offsets = np.concatenate([[0], np.cumsum(counts[source])]).astype(np.int64)
     passages = [base.passages[i] for i in source]
     texts = [f"{base.documents[p.document].title}\n{p.text}" for p in passages[:n]]
-    lexical = Lexical.build_repeated(texts, size)
+    lexical = Lexical.build_repeated(texts, size, **base.manifest["bm25"])
     manifest = {**base.manifest, "passages": size, "index_type": index_type}
     dense = make_dense(embeddings, index_type)
     return replace(base, manifest=manifest, passages=passages, embeddings=embeddings, dense=dense, lexical=lexical,
@@ -56,6 +56,18 @@ def _perturb(vectors: np.ndarray, source: np.ndarray, rng, keep: int) -> np.ndar
     return out
 
 
+def latencies_ms(answerer: Answerer, questions: list[str], warmup: int = 10) -> list[float]:
+    """Warm end-to-end `ask` times, question in, quotes out."""
+    for q in questions[:warmup]:
+        answerer.ask(q)
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        answerer.ask(q)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -> dict:
     """Warm end-to-end `ask` latency, recall@10 of the index type against exact search, peak RSS."""
     import faiss
@@ -64,14 +76,7 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
     embedder = Embedder(settings.model, settings.batch_size)
     base = load_index(index_dir, mmap=False)
     index = base if size == len(base.passages) and index_type == "flat" else scaled_index(base, size, index_type)
-    answerer = Answerer(index, embedder, settings)
-    for q in questions[:10]:
-        answerer.ask(q)
-    times = []
-    for q in questions:
-        started = time.perf_counter()
-        answerer.ask(q)
-        times.append((time.perf_counter() - started) * 1000)
+    times = latencies_ms(Answerer(index, embedder, settings), questions)
     vectors = embedder.encode(questions)
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(np.asarray(index.embeddings))

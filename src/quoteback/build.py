@@ -79,6 +79,8 @@ def index_status(settings: Settings) -> Status:
     reasons = []
     if _manifest_fingerprint(manifest) != settings_fingerprint(settings):
         reasons.append("settings differ from the index's (model, chunking or title embedding)")
+    elif manifest.get("bm25") != settings.bm25_settings():
+        reasons.append("BM25 settings differ from the index's (no re-embedding needed)")
     known = {**manifest["documents"], **{s["path"]: s for s in manifest.get("skipped", [])}}
     files = {p.relative_to(settings.corpus).as_posix(): p for p in corpus_files(settings.corpus)}
     added = sorted(set(files) - set(known))
@@ -147,7 +149,8 @@ class IndexBuilder:
         report.added = len(set(hashes) - known_before)
         report.removed = len(known_before - set(hashes))
         report.changed = len(hashes) - report.unchanged - report.added
-        if previous and not (report.added or report.removed or report.changed):
+        same_bm25 = previous is not None and previous.manifest.get("bm25") == s.bm25_settings()
+        if previous and same_bm25 and not (report.added or report.removed or report.changed):
             report.skipped = still_skipped
             report.passages = len(previous.passages)
             return report
@@ -191,6 +194,7 @@ class IndexBuilder:
             "chunker": s.chunker_settings(),
             "embed_title": s.embed_title,
             "sentence_vectors": s.sentence_vectors,
+            "bm25": s.bm25_settings(),
             "index_type": index_type,
             "passages": len(passages),
             "versions": _library_versions(),

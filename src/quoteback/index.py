@@ -96,7 +96,7 @@ def make_dense(vectors: np.ndarray, index_type: str, ef_search: int = 128, targe
         inner.hnsw.efConstruction = 80
         inner.hnsw.efSearch = ef_search
     elif index_type == "ivf":
-        nlist = max(16, min(8192, int(4 * np.sqrt(max(n, 1)))))
+        nlist = max(1, min(8192, int(4 * np.sqrt(max(n, 1))), n // 39))  # faiss wants 39 points per centroid
         inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0)
         inner.train(vectors[rng.choice(n, size=min(n, nlist * 40), replace=False)])
@@ -117,7 +117,8 @@ def tune_nprobe(dense: Any, vectors: np.ndarray, target_recall: float, samples: 
     inner = faiss.extract_index_ivf(dense.index)
     rng = np.random.default_rng(1)
     queries = vectors[rng.choice(len(vectors), size=min(samples, len(vectors)), replace=False)]
-    queries = queries + rng.normal(0, 0.05, queries.shape).astype(np.float32)
+    # noise of norm ~1: pseudo-queries about as far from their passage as real questions are (cosine ~0.7)
+    queries = queries + rng.normal(0, 1 / np.sqrt(vectors.shape[1]), queries.shape).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
@@ -167,7 +168,7 @@ def write_index(
     if sentence_vectors is not None:
         np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float32))
     faiss.write_index(make_dense(embeddings, index_type, ef_search), str(tmp / "dense.faiss"))
-    Lexical.build(search_texts or [""]).save(tmp / "bm25")
+    Lexical.build(search_texts or [""], **manifest["bm25"]).save(tmp / "bm25")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     _fsync_tree(tmp)
     os.rename(tmp, folder)

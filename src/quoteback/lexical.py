@@ -22,25 +22,25 @@ class Lexical:
         self._stem = _stemmer()
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> "Lexical":
+    def build(cls, texts: Sequence[str], k1: float = 0.9, b: float = 0.4) -> "Lexical":
         import bm25s
 
         lexical = cls()
         tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=lexical._stem, show_progress=False)
-        model = bm25s.BM25(k1=1.2, b=0.75)
+        model = bm25s.BM25(k1=k1, b=b)
         model.index(tokens, show_progress=False)
         lexical._model = model
         return lexical
 
     @classmethod
-    def build_repeated(cls, texts: Sequence[str], size: int) -> "Lexical":
+    def build_repeated(cls, texts: Sequence[str], size: int, k1: float = 0.9, b: float = 0.4) -> "Lexical":
         """BM25 over `texts` repeated up to `size` documents (benchmarks: tokenise once)."""
         import bm25s
 
         lexical = cls()
         tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=lexical._stem, show_progress=False)
         ids = [tokens.ids[i % len(texts)] for i in range(size)]
-        model = bm25s.BM25(k1=1.2, b=0.75)
+        model = bm25s.BM25(k1=k1, b=b)
         model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=tokens.vocab), show_progress=False)
         lexical._model = model
         return lexical

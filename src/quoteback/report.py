@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from .datasets import doc_file
@@ -112,41 +113,37 @@ def _short(text: str | None, n: int = 240) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _plot(result: EvalResult, ranks: dict[str, list[int | None]], path: Path) -> None:
+@contextmanager
+def _figure(path: Path, title: str, xlabel: str, ylabel: str = ""):
+    """A matplotlib figure (no display needed), saved to `path` when the block ends."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ks = list(range(1, 21))
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, found in ranks.items():
-        ax.plot(ks, [sum(1 for r in found if r is not None and r <= k) / max(len(found), 1) for k in ks], marker=".", label=name)
-    ax.set_xlabel("k (documents)")
-    ax.set_ylabel("Success@k")
-    ax.set_title(f"{result.dataset}: relevant hit in the top k")
+    yield ax
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _plot(result: EvalResult, ranks: dict[str, list[int | None]], path: Path) -> None:
+    ks = list(range(1, 21))
+    with _figure(path, f"{result.dataset}: relevant hit in the top k", "k (documents)", "Success@k") as ax:
+        for name, found in ranks.items():
+            ax.plot(ks, [sum(1 for r in found if r is not None and r <= k) / max(len(found), 1) for k in ks], marker=".", label=name)
 
 
 def _plot_abstention(result: EvalResult, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     curve = result.abstention["curve"]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([c["threshold"] for c in curve], [c["answered"] for c in curve], label="answerable answered")
-    ax.plot([c["threshold"] for c in curve], [c["declined"] for c in curve], label="unanswerable declined")
-    ax.axvline(result.abstention["threshold"], color="grey", linestyle="--", label="configured threshold")
-    ax.set_xlabel("threshold on the best passage's cosine")
-    ax.set_title(f"{result.dataset}: abstention trade-off")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    thresholds = [c["threshold"] for c in curve]
+    with _figure(path, f"{result.dataset}: abstention trade-off", "threshold on the best passage's cosine") as ax:
+        ax.plot(thresholds, [c["answered"] for c in curve], label="answerable answered")
+        ax.plot(thresholds, [c["declined"] for c in curve], label="unanswerable declined")
+        ax.axvline(result.abstention["threshold"], color="grey", linestyle="--", label="configured threshold")

@@ -27,12 +27,14 @@ class Settings:
     embed_title: bool = True  # prefix the document title to what is embedded and BM25-indexed
     sentence_vectors: bool = True  # also embed each sentence: re-scoring and highlights use them
     retrieval: str = "hybrid"  # dense | bm25 | hybrid
-    dense_weight: float = 0.35  # hybrid fusion: share of the passage cosine
-    sentence_weight: float = 0.35  # ... of the best sentence cosine; BM25 gets the rest
+    dense_weight: float = 0.4  # hybrid fusion: share of the passage cosine
+    sentence_weight: float = 0.3  # ... of the best sentence cosine; BM25 gets the rest
+    bm25_k1: float = 0.9  # tuned on the dev sets (see README)
+    bm25_b: float = 0.4
     k: int = 3  # at most this many quotes per answer
     quote_margin: float = 0.15  # further quotes only when their score is within this of the first
     candidates: int = 100  # passages each retriever hands to fusion
-    abstain_below: float = 0.25  # dense cosine of the best passage under which we decline
+    abstain_below: float = 0.30  # dense cosine of the best passage under which we decline
     max_question_chars: int = 2000
     index_type: str = "auto"  # auto | flat | ivf | hnsw
     ann_from: int = 200_000  # auto switches from exact search to IVF at this many passages
@@ -45,6 +47,9 @@ class Settings:
 
     def chunker_settings(self) -> dict[str, Any]:
         return {"max_chars": self.max_chars, "min_chars": self.min_chars}
+
+    def bm25_settings(self) -> dict[str, float]:
+        return {"k1": self.bm25_k1, "b": self.bm25_b}
 
 
 def _coerce(settings: Settings, name: str, value: Any) -> Any:

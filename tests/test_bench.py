@@ -1,0 +1,29 @@
+"""Benchmark building blocks (the benchmark itself is run by hand: `quoteback bench`)."""
+
+import numpy as np
+
+from quoteback.answer import Answerer
+from quoteback.bench_scale import latencies_ms, scaled_index
+from quoteback.index import recall_at
+from tests.conftest import SEED
+
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+def test_scaled_index_grows_and_still_answers(seed_ready, embedder):
+    base = seed_ready.answerer.index
+    grown = scaled_index(base, 3000, "ivf")
+    assert len(grown.passages) == grown.dense.ntotal == grown.embeddings.shape[0] == 3000
+    assert grown.sentence_offsets[-1] == grown.sentence_vectors.shape[0]
+    norms = np.linalg.norm(grown.embeddings, axis=1)
+    assert np.allclose(norms, 1, atol=1e-4)
+    assert np.allclose(grown.embeddings[: len(base.passages)], base.embeddings)  # the real vectors are kept
+    answerer = Answerer(grown, embedder, seed_ready.answerer.settings)
+    answer = answerer.ask("What is MINUSMA?")
+    assert answer.answered and "known as MINUSMA" in answer.quotes[0].text
+    assert all(SEED_TEXT[q.start : q.end] == q.text for q in answer.quotes)
+    times = latencies_ms(answerer, ["What is MINUSMA?", "What is the Wagner Group?"], warmup=1)
+    assert len(times) == 2 and all(t > 0 for t in times)
+    vectors = embedder.encode(["What is MINUSMA?"])
+    _, exact = grown.dense.search(vectors, 10)
+    assert recall_at(exact, exact) == 1.0

@@ -1,0 +1,46 @@
+import numpy as np
+
+from quoteback.index import make_dense, recall_at
+
+
+def _vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(50, dim))
+    x = centers[rng.integers(0, 50, n)] + rng.normal(0, 0.3, (n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_recall_at():
+    assert recall_at(np.array([[1, 2, 3]]), np.array([[3, 2, 1]])) == 1.0
+    assert recall_at(np.array([[1, 2, 9]]), np.array([[1, 2, 3]])) == 2 / 3
+
+
+def test_flat_is_exact_and_ids_are_passage_ids():
+    x = _vectors(500)
+    dense = make_dense(x, "flat")
+    scores, ids = dense.search(x[:5], 1)
+    assert ids[:, 0].tolist() == [0, 1, 2, 3, 4] and np.allclose(scores[:, 0], 1, atol=1e-5)
+
+
+def test_ivf_tunes_nprobe_to_reach_the_recall_target():
+    import faiss
+
+    x = _vectors(20_000)
+    dense = make_dense(x, "ivf", target_recall=0.98)
+    ivf = faiss.extract_index_ivf(dense.index)
+    assert 1 <= ivf.nprobe <= ivf.nlist
+    rng = np.random.default_rng(7)  # unseen questions near the data, as real ones are
+    queries = x[rng.choice(len(x), 200)] + rng.normal(0, 0.15, (200, x.shape[1])).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = faiss.IndexFlatIP(x.shape[1])
+    exact.add(x)
+    _, truth = exact.search(queries, 10)
+    _, found = dense.search(queries, 10)
+    assert recall_at(found, truth) >= 0.95  # unseen queries: close to the tuned target
+
+
+def test_hnsw_option():
+    x = _vectors(2_000)
+    dense = make_dense(x, "hnsw")
+    _, ids = dense.search(x[:20], 1)
+    assert (ids[:, 0] == np.arange(20)).mean() >= 0.95
