@@ -81,6 +81,8 @@ def test_highlight_is_the_answering_sentence(seed_ready):
     highlighted = [SEED_TEXT[a:b] for a, b in quote.highlights]
     assert any("established in 2013" in h for h in highlighted)
     assert all(re.match(r"[A-Z]", h) and h.rstrip()[-1] in ".!?" for h in highlighted)
+    boundaries = {tuple(s) for p in seed_ready.answerer.index.passages for s in p.sentences}
+    assert all(tuple(span) in boundaries for span in quote.highlights)  # whole sentences, never parts
 
 
 def test_duplicate_and_overlapping_passages_are_quoted_once(tmp_path, settings_for, embedder):

@@ -187,13 +187,13 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
 @app.command()
 def bench(quick: bool = typer.Option(False, "--quick", help="Smaller sizes; under 10 minutes on 2 cores."),
           as_json: bool = typer.Option(False, "--json"),
-          peer: bool = typer.Option(True, "--peer/--no-peer", help="Also measure txtai (if installed)."),
+          peer: Optional[bool] = typer.Option(None, "--peer/--no-peer", help="Also measure txtai (default: in full runs)."),
           out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here.")) -> None:
     """Benchmark indexing speed, query latency by corpus size, incremental rebuilds, cold start, memory."""
     offline_environment()
     from .bench import run_bench
 
-    result = run_bench(quick=quick, peer=peer, log=lambda m: typer.echo(m, err=True))
+    result = run_bench(quick=quick, peer=not quick if peer is None else peer, log=lambda m: typer.echo(m, err=True))
     text = json.dumps(result, indent=2)
     if out:
         out.write_text(text + "\n")

@@ -37,7 +37,7 @@ class Settings:
     abstain_below: float = 0.30  # dense cosine of the best passage under which we decline
     max_question_chars: int = 2000
     index_type: str = "auto"  # auto | flat | ivf | hnsw
-    ann_from: int = 200_000  # auto switches from exact search to IVF at this many passages
+    ann_from: int = 50_000  # auto switches from exact search to IVF (tuned nprobe) at this many passages
     hnsw_ef_search: int = 128
 
     def replace(self, **changes: Any) -> "Settings":

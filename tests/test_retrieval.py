@@ -1,0 +1,62 @@
+"""Fusion logic, on a real index built with a fake (hashing) encoder: unit tests of the arithmetic."""
+
+import re
+import zlib
+
+import numpy as np
+import pytest
+
+from quoteback.build import IndexBuilder
+from quoteback.index import load_index
+from quoteback.retrieval import Retriever
+
+
+class HashingEncoder:
+    """Bag of words hashed into 64 dimensions: deterministic, no model."""
+
+    name = "all-MiniLM-L6-v2"  # the settings' model name, so the index matches the settings
+    dimension = 64
+
+    def encode(self, texts, progress=None):
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                out[i, zlib.crc32(w.encode()) % 64] += 1
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+@pytest.fixture
+def index(tmp_path, settings_for):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Glaciers retreat in warm summers. Ice melts fast.\n\nThe valley floods every spring.")
+    (corpus / "b.txt").write_text("Bakers bake rye bread at dawn. The oven is hot.")
+    (corpus / "c.txt").write_text("Rivers carry glacier water to the sea.")
+    settings = settings_for(corpus)
+    IndexBuilder(settings, HashingEncoder()).build()
+    return load_index(settings.index)
+
+
+def test_hybrid_is_the_weighted_sum_of_its_parts(index):
+    retriever = Retriever(index, HashingEncoder(), "hybrid", dense_weight=0.4, sentence_weight=0.3)
+    hits = retriever.search("glaciers melt in summer", k=5)
+    assert hits and [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for h in hits:
+        assert h.score == pytest.approx(0.4 * h.dense + 0.3 * h.sentence + 0.3 * h.lexical, abs=1e-6)
+        assert h.sentence >= h.dense - 1e-6 or len(index.passages[h.passage_id].sentences) > 1
+    assert max(h.lexical for h in hits) == pytest.approx(1.0)  # BM25 normalised by the question's best
+    assert index.passages[hits[0].passage_id].document == "a.txt"
+
+
+def test_modes_and_validation(index):
+    enc = HashingEncoder()
+    dense = Retriever(index, enc, "dense").search("bread oven", k=2)
+    bm25 = Retriever(index, enc, "bm25").search("bread oven", k=2)
+    assert index.passages[dense[0].passage_id].document == "b.txt" == index.passages[bm25[0].passage_id].document
+    assert all(h.score == h.dense for h in dense) and all(h.score == h.lexical for h in bm25)
+    assert Retriever(index, enc, "bm25").search("zzzz qqqq", k=2) == []
+    with pytest.raises(ValueError):
+        Retriever(index, enc, "magic")
+    with pytest.raises(ValueError):
+        Retriever(index, enc, "hybrid", dense_weight=0.8, sentence_weight=0.5)
