@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,12 +71,19 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def run_bench(quick: bool = False, peer: bool = True, log: Callable[[str], None] = print) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="quoteback-bench-"))
+    try:
+        return _run(work, quick, peer, log)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, quick: bool, peer: bool, log: Callable[[str], None]) -> dict:
     started = time.perf_counter()
     settings = Settings()
     embedder = Embedder(settings.model, settings.batch_size)
     embedder.encode(["warm up"])
     n_passages = 2_000 if quick else 10_000
-    work = Path(tempfile.mkdtemp(prefix="quoteback-bench-"))
     corpus = work / "corpus"
     docs = real_documents(n_passages * 2)
     write_corpus(corpus, docs[: _docs_for(docs, n_passages)])
