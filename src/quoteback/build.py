@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import __version__
-from .documents import Document, Skipped, corpus_files, file_hash, load_corpus
+from .documents import Skipped, corpus_files, file_hash, load_corpus
 from .embeddings import Embedder, Encoder
 from .index import FORMAT_VERSION, Index, IndexError_, IndexMissing, embedding_text, load_index, read_manifest, write_index
 from .passages import Chunker, Passage
