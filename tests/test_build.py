@@ -182,3 +182,24 @@ def test_bm25_settings_change_rebuilds_bm25_without_embedding(tmp_path, settings
     assert report.wrote and counting.count == 0 and report.full_rebuild_reason is None
     assert load_index(changed.index).manifest["bm25"] == {"k1": 1.5, "b": 0.4}
     assert not index_status(changed).stale
+
+
+def test_backend_is_recorded_and_a_change_needs_a_rebuild(seed_corpus, settings_for, embedder):
+    from quoteback.index import IndexMismatch
+    from tests.conftest import SEED
+
+    torch_settings = settings_for(seed_corpus)
+    IndexBuilder(torch_settings, embedder).build()
+    onnx_settings = torch_settings.replace(backend="onnx-int8")
+    status = index_status(onnx_settings)
+    assert status.stale and "backend" in status.reasons[0]
+    with pytest.raises(IndexMismatch, match="onnx-int8"):
+        open_answerer(onnx_settings, build=False, embedder=embedder)
+    ready = open_answerer(onnx_settings)  # rebuilds with the int8 model
+    assert ready.report is not None and ready.report.full_rebuild_reason == "settings changed"
+    assert load_index(onnx_settings.index).manifest["model"]["backend"] == "onnx-int8"
+    answer = ready.answerer.ask("What is MINUSMA?")
+    text = SEED.read_text(encoding="utf-8")
+    assert answer.answered and "known as MINUSMA" in answer.quotes[0].text
+    assert all(text[q.start : q.end] == q.text for q in answer.quotes)
+    assert not index_status(onnx_settings).stale and index_status(torch_settings).stale

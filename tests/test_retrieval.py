@@ -33,6 +33,7 @@ def index(tmp_path, settings_for):
     (corpus / "a.txt").write_text("Glaciers retreat in warm summers. Ice melts fast.\n\nThe valley floods every spring.")
     (corpus / "b.txt").write_text("Bakers bake rye bread at dawn. The oven is hot.")
     (corpus / "c.txt").write_text("Rivers carry glacier water to the sea.")
+    (corpus / "d.txt").write_text("Thin ice melts in the summer sun.")
     settings = settings_for(corpus)
     IndexBuilder(settings, HashingEncoder()).build()
     return load_index(settings.index)
@@ -60,3 +61,24 @@ def test_modes_and_validation(index):
         Retriever(index, enc, "magic")
     with pytest.raises(ValueError):
         Retriever(index, enc, "hybrid", dense_weight=0.8, sentence_weight=0.5)
+
+
+def test_feedback_adds_words_of_the_best_passage_and_keeps_the_question_cosine(index):
+    enc = HashingEncoder()
+    question = "glaciers retreat"
+    plain = Retriever(index, enc, "hybrid", 0.4, 0.3).search(question, k=10)
+    broad = Retriever(index, enc, "hybrid", 0.4, 0.3, feedback=1).search(question, k=10)
+    first = index.passages[plain[0].passage_id]
+    assert first.document == "a.txt" and "Glaciers" in first.text
+    expansion = index.lexical.expansion(question, [first.text])
+    assert expansion.max() == pytest.approx(1.0) and expansion.min() >= 0
+    by_doc = {p.document: i for i, p in enumerate(index.passages)}
+    assert expansion[by_doc["d.txt"]] > 0  # shares "ice", "melt", "summer" with the best passage only
+    assert expansion[by_doc["c.txt"]] == 0  # shares "glacier", a word of the question itself
+    assert index.lexical.scores(question)[by_doc["d.txt"]] == 0
+    q = enc.encode([question])[0]
+    for hit in broad:  # the reported cosine is the question's own, so abstention is unchanged
+        assert hit.dense == pytest.approx(float(np.asarray(index.embeddings[hit.passage_id]) @ q), abs=1e-5)
+    lexical_plain = {h.passage_id: h.lexical for h in plain}
+    gained = [h for h in broad if h.lexical > 0 and lexical_plain.get(h.passage_id, 0) == 0]
+    assert gained, "feedback should give BM25 weight to a passage that shares only the best passage's words"

@@ -103,7 +103,8 @@ class Answerer:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.retriever = Retriever(index, embedder, settings.retrieval, settings.dense_weight, settings.sentence_weight, settings.candidates)
+        self.retriever = Retriever(index, embedder, settings.retrieval, settings.dense_weight, settings.sentence_weight,
+                                   settings.candidates, settings.feedback)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
         problem = validate_question(question, self.settings.max_question_chars)

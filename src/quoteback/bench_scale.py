@@ -73,7 +73,7 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
     import faiss
 
     settings = Settings()
-    embedder = Embedder(settings.model, settings.batch_size)
+    embedder = Embedder.from_settings(settings)
     base = load_index(index_dir, mmap=False)
     index = base if size == len(base.passages) and index_type == "flat" else scaled_index(base, size, index_type)
     times = latencies_ms(Answerer(index, embedder, settings), questions)

@@ -59,14 +59,19 @@ class Status:
 def settings_fingerprint(settings: Settings, dimension: int | None = None) -> dict[str, Any]:
     fp = {"model": settings.model, "chunker": settings.chunker_settings(), "embed_title": settings.embed_title,
           "sentence_vectors": settings.sentence_vectors}
+    if settings.backend != "torch":  # named only when not the default, so older indexes stay valid
+        fp["backend"] = settings.backend
     if dimension is not None:
         fp["dimension"] = dimension
     return fp
 
 
 def _manifest_fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
-    return {"model": manifest["model"]["name"], "chunker": manifest["chunker"], "embed_title": manifest.get("embed_title"),
-            "sentence_vectors": manifest.get("sentence_vectors")}
+    fp = {"model": manifest["model"]["name"], "chunker": manifest["chunker"], "embed_title": manifest.get("embed_title"),
+          "sentence_vectors": manifest.get("sentence_vectors")}
+    if manifest["model"].get("backend", "torch") != "torch":
+        fp["backend"] = manifest["model"]["backend"]
+    return fp
 
 
 def index_status(settings: Settings) -> Status:
@@ -78,7 +83,7 @@ def index_status(settings: Settings) -> Status:
         return Status(False, True, ["no index yet"], None)
     reasons = []
     if _manifest_fingerprint(manifest) != settings_fingerprint(settings):
-        reasons.append("settings differ from the index's (model, chunking or title embedding)")
+        reasons.append("settings differ from the index's (model, backend, chunking or title embedding)")
     elif manifest.get("bm25") != settings.bm25_settings():
         reasons.append("BM25 settings differ from the index's (no re-embedding needed)")
     known = {**manifest["documents"], **{s["path"]: s for s in manifest.get("skipped", [])}}
@@ -106,7 +111,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 class IndexBuilder:
     def __init__(self, settings: Settings, embedder: Encoder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
+        self.embedder = embedder or Embedder.from_settings(settings)
         self.chunker = Chunker(**settings.chunker_settings())
 
     def build(self, force: bool = False, progress: Progress | None = None) -> BuildReport:
@@ -190,7 +195,7 @@ class IndexBuilder:
             "format_version": FORMAT_VERSION,
             "quoteback_version": __version__,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "model": {"name": s.model, "dimension": dimension},
+            "model": {"name": s.model, "dimension": dimension, "backend": s.backend},
             "chunker": s.chunker_settings(),
             "embed_title": s.embed_title,
             "sentence_vectors": s.sentence_vectors,

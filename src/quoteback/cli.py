@@ -17,6 +17,7 @@ CorpusOpt = typer.Option(None, "--corpus", help="Folder of documents (default ./
 IndexOpt = typer.Option(None, "--index", help="Index folder (default ./index).")
 ConfigOpt = typer.Option(None, "--config", help="TOML settings file.")
 ModelOpt = typer.Option(None, "--model", help="Embedding model: packaged name, local folder or hub name.")
+BackendOpt = typer.Option(None, "--backend", help="Embedding runtime: torch, or onnx-int8 (faster on CPU).")
 
 
 def _settings(config: Optional[Path], **flags) -> Settings:
@@ -69,9 +70,10 @@ def _run_build(settings: Settings, force: bool = False):
 
 @app.command()
 def build(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+          backend: Optional[str] = BackendOpt,
           force: bool = typer.Option(False, "--force", help="Re-embed everything."), config: Optional[Path] = ConfigOpt) -> None:
     """Build or update the index of the corpus (only changed documents are re-embedded)."""
-    settings = _settings(config, corpus=corpus, index=index, model=model)
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend)
     try:
         report = _run_build(settings, force)
     except (FileNotFoundError, RuntimeError) as err:
@@ -87,11 +89,11 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         follow_up: bool = typer.Option(False, "--conversation", help="With --file: treat lines as one conversation."),
         history: list[str] = typer.Option([], "--history", help="Earlier questions of the conversation (repeatable)."),
         corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
-        config: Optional[Path] = ConfigOpt) -> None:
+        backend: Optional[str] = BackendOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Answer a question with quotes from the documents (builds the index first if needed)."""
     if (question is None) == (file is None):
         _fail("give either a QUESTION or --file FILE")
-    settings = _settings(config, corpus=corpus, index=index, model=model, k=k)
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, k=k)
     from .answer import validate_question
     from .index import IndexError_
     from .pipeline import open_answerer
@@ -153,10 +155,11 @@ def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
 def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout folder (default: the shipped question set)."),
              as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
              report: Optional[Path] = typer.Option(None, "--report", help="Write report.md, per-query results and plots here."),
-             configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated: dense,bm25,rrf,hybrid,hybrid+sentences."),
-             model: Optional[str] = ModelOpt, config: Optional[Path] = ConfigOpt) -> None:
+             configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated: dense,bm25,rrf,hybrid,hybrid+feedback,hybrid+sentences (the default settings)."),
+             model: Optional[str] = ModelOpt, backend: Optional[str] = BackendOpt,
+             config: Optional[Path] = ConfigOpt) -> None:
     """Measure retrieval quality (nDCG@10, RR@10, R@100, Success@1, abstention) on an evaluation set."""
-    settings = _settings(config, model=model)
+    settings = _settings(config, model=model, backend=backend)
     from .evaluate import REPO_SET, Evaluator
 
     try:
@@ -201,7 +204,8 @@ def bench(quick: bool = typer.Option(False, "--quick", help="Smaller sizes; unde
         typer.echo(text)
         return
     rows = [(k, result[k]) for k in ("passages", "encode_raw_passages_per_s", "index_passages_per_s", "overhead_ratio",
-                                      "index_passages_per_s_with_sentences", "incremental_rebuild_ratio", "cold_start_s", "duration_s")]
+                                      "index_passages_per_s_with_sentences", "encode_onnx_int8_passages_per_s", "onnx_int8_speedup",
+                                      "index_passages_per_s_onnx_int8", "onnx_int8_cosine_to_torch", "incremental_rebuild_ratio", "cold_start_s", "duration_s")]
     for size, m in result["sizes"].items():
         rows += [(f"query_ms_p50[{size}]", m["query_ms_p50"]), (f"query_ms_p99[{size}]", m["query_ms_p99"]),
                  (f"recall@10[{size}] ({m['index_type']})", m["recall_at_10"]), (f"peak_rss_mb[{size}]", m["peak_rss_mb"])]
@@ -217,9 +221,9 @@ def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
          host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
          port: int = typer.Option(7860, "--port"),
          auth: Optional[str] = typer.Option(None, "--auth", help="USER:PASS login (or QUOTEBACK_AUTH)."),
-         config: Optional[Path] = ConfigOpt) -> None:
+         backend: Optional[str] = BackendOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Open the chat in the browser (builds the index first if needed)."""
-    settings = _settings(config, corpus=corpus, index=index, model=model)
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend)
     from .app import launch
     from .index import IndexError_
 

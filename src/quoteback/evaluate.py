@@ -17,14 +17,16 @@ from .retrieval import Retriever
 from .settings import Settings
 
 MEASURES = ("nDCG@10", "RR@10", "R@100", "Success@1")
-# name -> (mode, dense weight, sentence weight); None takes the value from the settings
+# name -> (mode, dense weight, sentence weight, feedback passages); None takes the value from the settings
 CONFIGS = {
-    "dense": ("dense", 1.0, 0.0),
-    "bm25": ("bm25", 0.0, 0.0),
-    "rrf": ("rrf", 0.5, 0.0),
-    "hybrid": ("hybrid", 0.5, 0.0),
-    "hybrid+sentences": ("hybrid", None, None),
+    "dense": ("dense", 1.0, 0.0, 0),
+    "bm25": ("bm25", 0.0, 0.0, 0),
+    "rrf": ("rrf", 0.5, 0.0, 0),
+    "hybrid": ("hybrid", 0.5, 0.0, 0),
+    "hybrid+feedback": ("hybrid", None, None, 2),
+    "hybrid+sentences": ("hybrid", None, None, None),  # the settings as they are: the default, last
 }
+DEFAULT_CONFIGS = ["dense", "bm25", "rrf", "hybrid", "hybrid+sentences"]
 REPO_SET = Path(__file__).resolve().parent / "data" / "shipped-questions"
 
 
@@ -79,11 +81,11 @@ class EvalResult:
 class Evaluator:
     def __init__(self, settings: Settings, configs: list[str] | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.configs = configs or list(CONFIGS)
+        self.configs = configs or DEFAULT_CONFIGS
         unknown = set(self.configs) - set(CONFIGS)
         if unknown:
             raise ValueError(f"unknown configurations {sorted(unknown)}; choose from {', '.join(CONFIGS)}")
-        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
+        self.embedder = embedder or Embedder.from_settings(settings)
 
     def prepare(self, dataset: Dataset, progress=None) -> Index:
         corpus = materialise(dataset)
@@ -121,12 +123,13 @@ class Evaluator:
         return units, qrels
 
     def _config(self, name, index, units, qrels, ids, texts, vectors) -> ConfigResult:
-        mode, dense, sentence = CONFIGS[name]
+        mode, dense, sentence, feedback = CONFIGS[name]
         retriever = Retriever(
             index, self.embedder, mode,
             self.settings.dense_weight if dense is None else dense,
             self.settings.sentence_weight if sentence is None else sentence,
             max(self.settings.candidates, 300),
+            self.settings.feedback if feedback is None else feedback,
         )
         runs, top_passage, top_dense = {}, {}, {}
         for qid, text, vector in zip(ids, texts, vectors):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -65,3 +66,23 @@ class Lexical:
         if not tokens:
             return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
         return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+
+    def expansion(self, question: str, passages: Sequence[str], terms: int = 20) -> np.ndarray:
+        """BM25 scores for the `terms` most telling words of `passages` that the question lacks
+        (relevance feedback: term frequency in the passages times idf), weighted and max-normalised."""
+        model = self._model
+        vocab, indptr = model.vocab_dict, model.scores["indptr"]
+        n = model.scores["num_docs"]
+        asked = set(self.tokens(question))
+        weight: Counter[str] = Counter()
+        for text in passages:
+            counts = Counter(t for t in self.tokens(text) if t not in asked and t in vocab)
+            total = sum(counts.values()) or 1
+            for token, count in counts.items():
+                df = int(indptr[vocab[token] + 1] - indptr[vocab[token]])
+                weight[token] += count / total * np.log(n / max(df, 1))
+        chosen = [(t, w) for t, w in weight.most_common(terms) if w > 0]
+        out = np.zeros(n, dtype=np.float32)
+        for token, w in chosen:
+            out += w * np.asarray(model.get_scores([token]), dtype=np.float32)
+        return out / out.max() if out.max() > 0 else out

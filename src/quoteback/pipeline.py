@@ -19,14 +19,15 @@ class Ready:
 
 def open_answerer(settings: Settings, build: bool = True, embedder: Encoder | None = None, progress: Progress | None = None) -> Ready:
     """Build the index when missing or stale (if allowed), then load it for answering."""
-    embedder = embedder or Embedder(settings.model, settings.batch_size)
+    embedder = embedder or Embedder.from_settings(settings)
     report = None
     if build and index_status(settings).stale:
         report = IndexBuilder(settings, embedder).build(progress=progress)
     index = load_index(settings.index)
-    if index.model != settings.model:
+    built_with = (index.model, index.manifest["model"].get("backend", "torch"))
+    if built_with != (settings.model, settings.backend):
         raise IndexMismatch(
-            f"the index was built with {index.model!r} but the model setting is {settings.model!r}; "
-            "run `quoteback build` to rebuild it with the current model"
+            f"the index was built with {built_with[0]!r} ({built_with[1]}) but the settings say "
+            f"{settings.model!r} ({settings.backend}); run `quoteback build` to rebuild it with the current model"
         )
     return Ready(Answerer(index, embedder, settings), report)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embeddings import Encoder
-from .index import Index
+from .index import Index, embedding_text
 
 MODES = ("dense", "bm25", "hybrid", "rrf")
 
@@ -23,10 +23,15 @@ class Hit:
 
 class Retriever:
     """Hybrid by default: over the union of the dense and BM25 candidates, a weighted sum of the
-    passage cosine, the best sentence cosine (re-scoring) and max-normalised BM25."""
+    passage cosine, the best sentence cosine (re-scoring) and max-normalised BM25.
+
+    `feedback` > 0 turns on relevance feedback for broad, topic-style searches: the question
+    vector moves toward the best `feedback` passages and BM25 adds their most telling words,
+    then the search runs again. It helps keyword-heavy collections (Cranfield) and hurts
+    question answering (SQuAD), so it is off by default (see README)."""
 
     def __init__(self, index: Index, embedder: Encoder, mode: str = "hybrid", dense_weight: float = 0.5,
-                 sentence_weight: float = 0.0, candidates: int = 100) -> None:
+                 sentence_weight: float = 0.0, candidates: int = 100, feedback: int = 0) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose from {', '.join(MODES)}")
         if dense_weight < 0 or sentence_weight < 0 or dense_weight + sentence_weight > 1:
@@ -37,28 +42,44 @@ class Retriever:
         self.dense_weight = dense_weight
         self.sentence_weight = sentence_weight if index.sentence_vectors is not None else 0.0
         self.candidates = candidates
+        self.feedback = feedback
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Hit]:
         n = len(self.index.passages)
         if n == 0:
             return []
-        depth = min(n, max(k, self.candidates))
         q = self.embedder.encode([query])[0] if vector is None else vector
+        lexical = self.index.lexical.scores(query)[:n] if self.mode != "dense" else np.zeros(0)
+        hits = self._search(q, lexical, max(k, self.feedback), q)
+        if not (self.feedback and self.mode == "hybrid" and hits):
+            return hits[:k]
+        top = [h.passage_id for h in hits[: self.feedback]]
+        moved = q + np.asarray(self.index.embeddings[top], dtype=np.float32).mean(axis=0)
+        moved /= np.linalg.norm(moved)
+        texts = [embedding_text(self.index.passages[i], self.index.documents[self.index.passages[i].document].title, True) for i in top]
+        expansion = self.index.lexical.expansion(query, texts)[:n]
+        best = float(lexical.max()) if lexical.max() > 0 else 1.0
+        return self._search(moved, 0.5 * lexical / best + 0.5 * expansion, k, q)
+
+    def _search(self, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray) -> list[Hit]:
+        """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention)."""
+        n = len(self.index.passages)
+        depth = min(n, max(k, self.candidates))
         ids: set[int] = set()
         dense_rank: list[int] = []
-        lexical = np.zeros(0)
         if self.mode != "bm25":
             _, found = self.index.dense.search(q[None, :].astype(np.float32), depth)
             dense_rank = [int(i) for i in found[0] if i >= 0]
             ids.update(dense_rank)
         if self.mode != "dense":
-            lexical = self.index.lexical.scores(query)[:n]
             top = np.argpartition(-lexical, depth - 1)[:depth] if depth < n else np.arange(n)
             ids.update(int(i) for i in top if lexical[i] > 0)
         order = np.fromiter(sorted(ids), dtype=np.int64)
         if not len(order):
             return []
-        cosine = np.asarray(self.index.embeddings[order], dtype=np.float32) @ q
+        vectors = np.asarray(self.index.embeddings[order], dtype=np.float32)
+        cosine = vectors @ q
+        reported = cosine if asked is q else vectors @ asked
         best_lexical = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
         lex = lexical[order] / best_lexical if len(lexical) else np.zeros(len(order))
         sentence = self.sentence_scores(order, q) if self.sentence_weight else cosine
@@ -72,7 +93,7 @@ class Retriever:
             lexical_weight = 1 - self.dense_weight - self.sentence_weight
             fused = self.dense_weight * cosine + self.sentence_weight * sentence + lexical_weight * lex
         best = np.argsort(-fused, kind="stable")[:k]
-        return [Hit(int(order[i]), float(fused[i]), float(cosine[i]), float(lex[i]), float(sentence[i])) for i in best]
+        return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i])) for i in best]
 
     def sentence_scores(self, passage_ids: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Max cosine between the question and each passage's sentences."""

@@ -32,8 +32,8 @@ class ChatService:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
-        self._build_embedder = Embedder(settings.model, settings.batch_size)  # builds never block chat
+        self.embedder = embedder or Embedder.from_settings(settings)
+        self._build_embedder = Embedder.from_settings(settings)  # builds never block chat
         self._answerer: Answerer = open_answerer(settings, embedder=self.embedder).answerer
         self._swap = threading.Lock()
         self._building = threading.Lock()
