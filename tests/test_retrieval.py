@@ -82,3 +82,22 @@ def test_feedback_adds_words_of_the_best_passage_and_keeps_the_question_cosine(i
     lexical_plain = {h.passage_id: h.lexical for h in plain}
     gained = [h for h in broad if h.lexical > 0 and lexical_plain.get(h.passage_id, 0) == 0]
     assert gained, "feedback should give BM25 weight to a passage that shares only the best passage's words"
+
+
+def test_coverage_rewards_the_question_words_in_one_sentence(index):
+    question = "glaciers melt"
+    lexical = index.lexical
+    # both words in one sentence, in two sentences, one word only, none
+    cov = lexical.coverage(question, [["Glaciers melt."], ["Glaciers grow.", "Snow will melt."], ["Glaciers grow."], ["Bread."]])
+    assert cov[0] == pytest.approx(1.0) and cov[3] == 0
+    assert 0 < cov[2] < 1 and cov[1] == pytest.approx(cov[2])  # scattered words count as the best single sentence
+    assert lexical.coverage("zzzz", [["Glaciers melt."]])[0] == 0  # words not in the corpus carry no weight
+
+    retriever = Retriever(index, HashingEncoder(), "hybrid", 0.4, 0.3, coverage_weight=0.15)
+    hits = retriever.search("glaciers melt in summer", k=5)
+    for h in hits:
+        assert h.score == pytest.approx(0.4 * h.dense + 0.3 * h.sentence + 0.15 * h.lexical + 0.15 * h.coverage, abs=1e-6)
+    top = index.passages[hits[0].passage_id]
+    assert top.document == "a.txt" and hits[0].coverage > 0
+    with pytest.raises(ValueError):
+        Retriever(index, HashingEncoder(), "hybrid", 0.4, 0.3, coverage_weight=0.4)

@@ -104,7 +104,7 @@ class Answerer:
         self.embedder = embedder
         self.settings = settings
         self.retriever = Retriever(index, embedder, settings.retrieval, settings.dense_weight, settings.sentence_weight,
-                                   settings.candidates, settings.feedback)
+                                   settings.candidates, settings.feedback, settings.coverage_weight)
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
         problem = validate_question(question, self.settings.max_question_chars)

@@ -68,6 +68,18 @@ def latencies_ms(answerer: Answerer, questions: list[str], warmup: int = 10) -> 
     return times
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not getrusage: Linux carries ru_maxrss over from the parent
+    across fork and exec, so a small child would report the benchmark parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -> dict:
     """Warm end-to-end `ask` latency, recall@10 of the index type against exact search, peak RSS."""
     import faiss
@@ -88,7 +100,7 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
         "query_ms_p50": round(float(np.percentile(times, 50)), 2),
         "query_ms_p99": round(float(np.percentile(times, 99)), 2),
         "recall_at_10": round(recall_at(found, truth), 4),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
         "vectors": "real" if size <= len(base.passages) else f"{len(base.passages)} real + synthetic (noise sigma {NOISE})",
     }
 

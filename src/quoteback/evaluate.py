@@ -130,6 +130,7 @@ class Evaluator:
             self.settings.sentence_weight if sentence is None else sentence,
             max(self.settings.candidates, 300),
             self.settings.feedback if feedback is None else feedback,
+            self.settings.coverage_weight if dense is None else 0.0,
         )
         runs, top_passage, top_dense = {}, {}, {}
         for qid, text, vector in zip(ids, texts, vectors):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +23,10 @@ class Lexical:
     def __init__(self, model=None) -> None:
         self._model = model
         self._stem = _stemmer()
+        self._words = functools.lru_cache(maxsize=100_000)(self._sentence_words)  # passages recur across questions
+
+    def _sentence_words(self, sentence: str) -> frozenset[str]:
+        return frozenset(self._stem.stemWords(_WORD.findall(sentence.lower())))
 
     @classmethod
     def build(cls, texts: Sequence[str], k1: float = 0.9, b: float = 0.4) -> "Lexical":
@@ -74,9 +80,10 @@ class Lexical:
         vocab, indptr = model.vocab_dict, model.scores["indptr"]
         n = model.scores["num_docs"]
         asked = set(self.tokens(question))
+        columns = len(indptr) - 1  # bm25s may list an empty token that has no column
         weight: Counter[str] = Counter()
         for text in passages:
-            counts = Counter(t for t in self.tokens(text) if t not in asked and t in vocab)
+            counts = Counter(t for t in self.tokens(text) if t not in asked and vocab.get(t, columns) < columns)
             total = sum(counts.values()) or 1
             for token, count in counts.items():
                 df = int(indptr[vocab[token] + 1] - indptr[vocab[token]])
@@ -86,3 +93,25 @@ class Lexical:
         for token, w in chosen:
             out += w * np.asarray(model.get_scores([token]), dtype=np.float32)
         return out / out.max() if out.max() > 0 else out
+
+    def coverage(self, question: str, passages: Sequence[Sequence[str]]) -> np.ndarray:
+        """For each passage, given as its sentences: the largest share of the question's keyword
+        weight (idf) that one sentence holds. Rewards a passage whose single sentence carries the
+        question's words, as a quoted answer sentence does, over words scattered across sentences."""
+        model = self._model
+        vocab, indptr = model.vocab_dict, model.scores["indptr"]
+        n, columns = model.scores["num_docs"], len(indptr) - 1
+        asked = {t for t in self.tokens(question) if vocab.get(t, columns) < columns}
+        df = {t: int(indptr[vocab[t] + 1] - indptr[vocab[t]]) for t in asked}
+        idf = {t: float(np.log(1 + (n - f + 0.5) / (f + 0.5))) for t, f in df.items()}
+        total = sum(idf.values())
+        out = np.zeros(len(passages), dtype=np.float32)
+        if not total:
+            return out
+        for i, sentences in enumerate(passages):
+            for sentence in sentences:
+                out[i] = max(out[i], sum(idf[t] for t in asked & self._words(sentence)) / total)
+        return out
+
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default token pattern

@@ -19,11 +19,16 @@ class Hit:
     dense: float  # cosine similarity of question and passage
     lexical: float  # BM25 score, divided by the best BM25 score of this question
     sentence: float  # cosine of the passage's closest sentence (equals dense without sentence vectors)
+    coverage: float = 0.0  # share of the question's keyword weight held by one sentence (top candidates)
+
+
+RESCORE = 100  # how many top candidates get the sentence keyword coverage
 
 
 class Retriever:
     """Hybrid by default: over the union of the dense and BM25 candidates, a weighted sum of the
-    passage cosine, the best sentence cosine (re-scoring) and max-normalised BM25.
+    passage cosine, the best sentence cosine (re-scoring), max-normalised BM25 and, for the top
+    candidates, the keyword coverage of their best sentence.
 
     `feedback` > 0 turns on relevance feedback for broad, topic-style searches: the question
     vector moves toward the best `feedback` passages and BM25 adds their most telling words,
@@ -31,11 +36,11 @@ class Retriever:
     question answering (SQuAD), so it is off by default (see README)."""
 
     def __init__(self, index: Index, embedder: Encoder, mode: str = "hybrid", dense_weight: float = 0.5,
-                 sentence_weight: float = 0.0, candidates: int = 100, feedback: int = 0) -> None:
+                 sentence_weight: float = 0.0, candidates: int = 100, feedback: int = 0, coverage_weight: float = 0.0) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose from {', '.join(MODES)}")
-        if dense_weight < 0 or sentence_weight < 0 or dense_weight + sentence_weight > 1:
-            raise ValueError("dense_weight and sentence_weight must be >= 0 and sum to at most 1")
+        if min(dense_weight, sentence_weight, coverage_weight) < 0 or dense_weight + sentence_weight + coverage_weight > 1:
+            raise ValueError("dense_weight, sentence_weight and coverage_weight must be >= 0 and sum to at most 1")
         self.index = index
         self.embedder = embedder
         self.mode = mode
@@ -43,6 +48,7 @@ class Retriever:
         self.sentence_weight = sentence_weight if index.sentence_vectors is not None else 0.0
         self.candidates = candidates
         self.feedback = feedback
+        self.coverage_weight = coverage_weight
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Hit]:
         n = len(self.index.passages)
@@ -50,7 +56,7 @@ class Retriever:
             return []
         q = self.embedder.encode([query])[0] if vector is None else vector
         lexical = self.index.lexical.scores(query)[:n] if self.mode != "dense" else np.zeros(0)
-        hits = self._search(q, lexical, max(k, self.feedback), q)
+        hits = self._search(query, q, lexical, max(k, self.feedback), q)
         if not (self.feedback and self.mode == "hybrid" and hits):
             return hits[:k]
         top = [h.passage_id for h in hits[: self.feedback]]
@@ -59,9 +65,9 @@ class Retriever:
         texts = [embedding_text(self.index.passages[i], self.index.documents[self.index.passages[i].document].title, True) for i in top]
         expansion = self.index.lexical.expansion(query, texts)[:n]
         best = float(lexical.max()) if lexical.max() > 0 else 1.0
-        return self._search(moved, 0.5 * lexical / best + 0.5 * expansion, k, q)
+        return self._search(query, moved, 0.5 * lexical / best + 0.5 * expansion, k, q)
 
-    def _search(self, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray) -> list[Hit]:
+    def _search(self, query: str, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray) -> list[Hit]:
         """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention)."""
         n = len(self.index.passages)
         depth = min(n, max(k, self.candidates))
@@ -83,6 +89,7 @@ class Retriever:
         best_lexical = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
         lex = lexical[order] / best_lexical if len(lexical) else np.zeros(len(order))
         sentence = self.sentence_scores(order, q) if self.sentence_weight else cosine
+        coverage = np.zeros(len(order), dtype=np.float32)
         if self.mode == "dense":
             fused = cosine
         elif self.mode == "bm25":
@@ -90,10 +97,19 @@ class Retriever:
         elif self.mode == "rrf":
             fused = _rrf(order, [dense_rank, [int(i) for i in order[np.argsort(-lex)]]])
         else:
-            lexical_weight = 1 - self.dense_weight - self.sentence_weight
+            lexical_weight = 1 - self.dense_weight - self.sentence_weight - self.coverage_weight
             fused = self.dense_weight * cosine + self.sentence_weight * sentence + lexical_weight * lex
+            if self.coverage_weight:
+                top = np.argsort(-(fused + self.coverage_weight * lex), kind="stable")[:RESCORE]
+                coverage[top] = self.index.lexical.coverage(query, [self._sentences(int(order[i])) for i in top])
+                fused = fused + self.coverage_weight * coverage
         best = np.argsort(-fused, kind="stable")[:k]
-        return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i])) for i in best]
+        return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i]), float(coverage[i]))
+                for i in best]
+
+    def _sentences(self, passage_id: int) -> list[str]:
+        p = self.index.passages[passage_id]
+        return [p.text[a - p.start : b - p.start] for a, b in p.sentences] or [p.text]
 
     def sentence_scores(self, passage_ids: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Max cosine between the question and each passage's sentences."""

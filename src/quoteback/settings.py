@@ -30,7 +30,8 @@ class Settings:
     sentence_vectors: bool = True  # also embed each sentence: re-scoring and highlights use them
     retrieval: str = "hybrid"  # dense | bm25 | hybrid
     dense_weight: float = 0.4  # hybrid fusion: share of the passage cosine
-    sentence_weight: float = 0.3  # ... of the best sentence cosine; BM25 gets the rest
+    sentence_weight: float = 0.3  # ... of the best sentence cosine
+    coverage_weight: float = 0.15  # ... of the best sentence's keyword coverage (idf share); BM25 gets the rest
     bm25_k1: float = 0.9  # tuned on the dev sets (see README)
     bm25_b: float = 0.4
     k: int = 3  # at most this many quotes per answer
