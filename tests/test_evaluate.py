@@ -87,4 +87,4 @@ def test_shipped_question_set(tmp_path, monkeypatch):
     assert result.queries >= 20
     assert result.abstention["unanswerable_declined"] == 1.0
     assert result.abstention["answerable_answered"] == 1.0
-    assert result.main.metrics["Success@1"] >= 0.85  # measured 0.857 (18 of 21) at this version; see README
+    assert result.main.metrics["Success@1"] >= 0.9  # measured 0.905 (19 of 21) at this version; see README

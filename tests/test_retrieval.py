@@ -8,7 +8,7 @@ import pytest
 
 from quoteback.build import IndexBuilder
 from quoteback.index import load_index
-from quoteback.retrieval import Retriever
+from quoteback.retrieval import LEXICAL_FLOOR, Retriever
 
 
 class HashingEncoder:
@@ -48,6 +48,15 @@ def test_hybrid_is_the_weighted_sum_of_its_parts(index):
         assert h.sentence >= h.dense - 1e-6 or len(index.passages[h.passage_id].sentences) > 1
     assert max(h.lexical for h in hits) == pytest.approx(1.0)  # BM25 normalised by the question's best
     assert index.passages[hits[0].passage_id].document == "a.txt"
+
+
+def test_a_stray_word_match_earns_little_lexical_credit(index):
+    retriever = Retriever(index, HashingEncoder(), "hybrid", dense_weight=0.4, sentence_weight=0.3)
+    assert retriever.search("rye bread oven", k=1)[0].lexical == pytest.approx(1.0)  # a complete match
+    stray = "oven telescopes galaxies nebulae quasars"  # one known word out of five
+    best = max(retriever.search(stray, k=5), key=lambda h: h.lexical)
+    assert best.lexical == pytest.approx(index.lexical.scores(stray).max() / (LEXICAL_FLOOR * index.lexical.ideal(stray)), rel=1e-5)
+    assert best.lexical < 0.9
 
 
 def test_modes_and_validation(index):

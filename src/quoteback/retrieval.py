@@ -17,12 +17,17 @@ class Hit:
     passage_id: int
     score: float  # the fused score the ranking uses
     dense: float  # cosine similarity of question and passage
-    lexical: float  # BM25 score, divided by the best BM25 score of this question
+    lexical: float  # BM25 score on a 0..1 scale: divided by the best score of this question (see LEXICAL_FLOOR)
     sentence: float  # cosine of the passage's closest sentence (equals dense without sentence vectors)
     coverage: float = 0.0  # share of the question's keyword weight held by one sentence (top candidates)
 
 
 RESCORE = 100  # how many top candidates get the sentence keyword coverage
+# BM25 is scaled by the best passage's score, but never by less than this share of the score a
+# passage holding every question word would get: a stray common word matched by one passage
+# then no longer earns it full lexical credit (measured on the dev sets: neutral there, and it
+# stops "countries" in "In which other countries has Wagner fought?" outweighing the meaning).
+LEXICAL_FLOOR = 0.25
 
 
 class Retriever:
@@ -55,7 +60,7 @@ class Retriever:
         if n == 0:
             return []
         q = self.embedder.encode([query])[0] if vector is None else vector
-        lexical = self.index.lexical.scores(query)[:n] if self.mode != "dense" else np.zeros(0)
+        lexical = self._lexical(query, n) if self.mode != "dense" else np.zeros(0)
         hits = self._search(query, q, lexical, max(k, self.feedback), q)
         if not (self.feedback and self.mode == "hybrid" and hits):
             return hits[:k]
@@ -64,8 +69,13 @@ class Retriever:
         moved /= np.linalg.norm(moved)
         texts = [embedding_text(self.index.passages[i], self.index.documents[self.index.passages[i].document].title, True) for i in top]
         expansion = self.index.lexical.expansion(query, texts)[:n]
-        best = float(lexical.max()) if lexical.max() > 0 else 1.0
-        return self._search(query, moved, 0.5 * lexical / best + 0.5 * expansion, k, q)
+        return self._search(query, moved, 0.5 * lexical + 0.5 * expansion, k, q)
+
+    def _lexical(self, query: str, n: int) -> np.ndarray:
+        """BM25 scores on a 0..1 scale (see LEXICAL_FLOOR)."""
+        raw = self.index.lexical.scores(query)[:n]
+        scale = max(float(raw.max()), LEXICAL_FLOOR * self.index.lexical.ideal(query))
+        return raw / scale if scale > 0 else raw
 
     def _search(self, query: str, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray) -> list[Hit]:
         """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention)."""
@@ -86,8 +96,7 @@ class Retriever:
         vectors = np.asarray(self.index.embeddings[order], dtype=np.float32)
         cosine = vectors @ q
         reported = cosine if asked is q else vectors @ asked
-        best_lexical = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
-        lex = lexical[order] / best_lexical if len(lexical) else np.zeros(len(order))
+        lex = lexical[order] if len(lexical) else np.zeros(len(order))
         sentence = self.sentence_scores(order, q) if self.sentence_weight else cosine
         coverage = np.zeros(len(order), dtype=np.float32)
         if self.mode == "dense":
