@@ -3,7 +3,7 @@
 import numpy as np
 
 from quoteback.answer import Answerer
-from quoteback.bench_scale import latencies_ms, scaled_index
+from quoteback.bench_scale import ivf_rebuild, latencies_ms, scaled_index
 from quoteback.index import recall_at
 from tests.conftest import SEED
 
@@ -27,3 +27,6 @@ def test_scaled_index_grows_and_still_answers(seed_ready, embedder):
     vectors = embedder.encode(["What is MINUSMA?"])
     _, exact = grown.dense.search(vectors, 10)
     assert recall_at(exact, exact) == 1.0
+    rebuilt = ivf_rebuild(grown, embedder.encode(["What is MINUSMA?", "Who are Wagner?"]))
+    assert {"ivf_build_s", "ivf_rebuild_reusing_centroids_s"} <= set(rebuilt)
+    assert rebuilt["ivf_rebuild_recall_at_10"] >= 0.9 and min(rebuilt["ivf_rebuild_nprobe"].values()) >= 1

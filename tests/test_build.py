@@ -203,3 +203,22 @@ def test_backend_is_recorded_and_a_change_needs_a_rebuild(seed_corpus, settings_
     assert answer.answered and "known as MINUSMA" in answer.quotes[0].text
     assert all(text[q.start : q.end] == q.text for q in answer.quotes)
     assert not index_status(onnx_settings).stale and index_status(torch_settings).stale
+
+
+def test_ivf_rebuild_keeps_the_trained_centroids(tmp_path, settings_for, counting):
+    import faiss
+    import numpy as np
+
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, n=30)
+    settings = settings_for(corpus, index_type="ivf")
+    IndexBuilder(settings, counting).build()
+    first = load_index(settings.index)
+    before = faiss.extract_index_ivf(first.dense.index)
+    (corpus / "new.md").write_text("# Added\n\nAn added note on glaciers and their retreat.")
+    IndexBuilder(settings, counting).build()
+    index = load_index(settings.index)
+    after = faiss.extract_index_ivf(index.dense.index)
+    assert index.dense.ntotal == len(index.passages) == 91
+    assert np.array_equal(after.quantizer.reconstruct_n(0, after.nlist), before.quantizer.reconstruct_n(0, before.nlist))
+    assert open_answerer(settings, embedder=counting).answerer.ask("glaciers and their retreat").quotes[0].document == "new.md"

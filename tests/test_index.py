@@ -44,3 +44,24 @@ def test_hnsw_option():
     dense = make_dense(x, "hnsw")
     _, ids = dense.search(x[:20], 1)
     assert (ids[:, 0] == np.arange(20)).mean() >= 0.95
+
+
+def test_ivf_reuses_the_previous_centroids_when_they_still_fit(tmp_path):
+    import faiss
+
+    x = _vectors(20_000)
+    first = make_dense(x, "ivf")
+    faiss.write_index(first, str(tmp_path / "dense.faiss"))
+    previous = faiss.read_index(str(tmp_path / "dense.faiss"))  # as a rebuild finds it on disk
+    grown = np.vstack([x, _vectors(2_000, seed=1)])
+    second = make_dense(grown, "ivf", target_recall=0.98, trained=previous)
+    old_ivf, new_ivf = faiss.extract_index_ivf(first.index), faiss.extract_index_ivf(second.index)
+    assert new_ivf.nlist == old_ivf.nlist and second.ntotal == len(grown)
+    assert np.array_equal(new_ivf.quantizer.reconstruct_n(0, new_ivf.nlist), old_ivf.quantizer.reconstruct_n(0, old_ivf.nlist))
+    _, truth = make_dense(grown, "flat").search(grown[-200:], 10)
+    _, found = second.search(grown[-200:], 10)
+    assert recall_at(found, truth) >= 0.95  # the new passages are found through the old centroids
+    # retrained when the corpus has outgrown them, or when there were none
+    outgrown = make_dense(_vectors(100_000, seed=2), "ivf", trained=previous)
+    assert faiss.extract_index_ivf(outgrown.index).nlist != old_ivf.nlist
+    assert make_dense(grown, "ivf", trained=make_dense(x, "flat")).ntotal == len(grown)

@@ -38,8 +38,9 @@ def scaled_index(base: Index, size: int, index_type: str) -> Index:
     passages = [base.passages[i] for i in source]
     texts = [f"{base.documents[p.document].title}\n{p.text}" for p in passages[:n]]
     lexical = Lexical.build_repeated(texts, size, **base.manifest["bm25"])
-    manifest = {**base.manifest, "passages": size, "index_type": index_type}
+    started = time.perf_counter()
     dense = make_dense(embeddings, index_type)
+    manifest = {**base.manifest, "passages": size, "index_type": index_type, "dense_build_s": time.perf_counter() - started}
     return replace(base, manifest=manifest, passages=passages, embeddings=embeddings, dense=dense, lexical=lexical,
                    sentence_vectors=sentences, sentence_offsets=offsets)
 
@@ -94,15 +95,48 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
     exact.add(np.asarray(index.embeddings))
     _, truth = exact.search(vectors, 10)
     _, found = index.dense.search(vectors, 10)
-    return {
+    peak = peak_rss_mb()  # before the rebuild below, which holds a second index
+    out = {
         "size": size,
         "index_type": index_type,
         "query_ms_p50": round(float(np.percentile(times, 50)), 2),
         "query_ms_p99": round(float(np.percentile(times, 99)), 2),
         "recall_at_10": round(recall_at(found, truth), 4),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak,
         "vectors": "real" if size <= len(base.passages) else f"{len(base.passages)} real + synthetic (noise sigma {NOISE})",
     }
+    if index_type == "ivf":
+        out.update(ivf_rebuild(index, vectors))
+    return out
+
+
+def ivf_rebuild(index: Index, questions: np.ndarray) -> dict:
+    """The dense part of a rebuild after 1% of the passages changed: trained afresh (as the first
+    build) against reusing the previous version's centroids, as `quoteback build` does."""
+    vectors = np.array(index.embeddings)
+    changed = np.random.default_rng(3).choice(len(vectors), size=len(vectors) // 100, replace=False)
+    vectors[changed] = np.roll(vectors[changed], 1, axis=0)  # other passages' vectors in those rows
+    started = time.perf_counter()
+    dense = make_dense(vectors, "ivf", trained=index.dense)
+    reused = time.perf_counter() - started
+    import faiss
+
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth = exact.search(questions, 10)
+    _, found = dense.search(questions, 10)
+    return {
+        "ivf_build_s": round(index.manifest["dense_build_s"], 2),
+        "ivf_rebuild_reusing_centroids_s": round(reused, 2),
+        "ivf_rebuild_nprobe": {"trained": _nprobe(index.dense), "reused": _nprobe(dense)},
+        "ivf_rebuild_recall_at_10": round(recall_at(found, truth), 4),
+    }
+
+
+def _nprobe(dense) -> int:
+    import faiss
+
+    return int(faiss.extract_index_ivf(dense.index).nprobe)
 
 
 if __name__ == "__main__":

@@ -211,7 +211,8 @@ class IndexBuilder:
         }
         if progress:
             progress("writing index", 0, 1)
-        write_index(s.index, manifest, documents, passages, embeddings, sentence_vectors, texts, index_type, s.hnsw_ef_search)
+        write_index(s.index, manifest, documents, passages, embeddings, sentence_vectors, texts, index_type, s.hnsw_ef_search,
+                    trained=previous.dense if previous else None)
         report.wrote = True
         return report
 

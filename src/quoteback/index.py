@@ -81,11 +81,15 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
         raise IndexCorrupt(f"the index manifest in {index_dir} is unreadable ({err}); {REBUILD_HINT}") from None
 
 
-def make_dense(vectors: np.ndarray, index_type: str, ef_search: int = 128, target_recall: float = 0.99) -> Any:
+def make_dense(vectors: np.ndarray, index_type: str, ef_search: int = 128, target_recall: float = 0.99,
+               trained: Any = None) -> Any:
     """Exact inner-product search, or an ANN index (IVF, HNSW) for large corpora; ids are passage ids.
 
     IVF's nprobe is tuned at build time: the smallest that reaches `target_recall`@10 against
-    exact search on held-out perturbed passage vectors.
+    exact search on held-out perturbed passage vectors. `trained`, the previous version's dense
+    index, lends its IVF centroids when their number still suits the corpus (see
+    `reusable_quantizer`): k-means is most of an IVF build, and the nprobe tuning keeps the
+    recall target either way.
     """
     import faiss
 
@@ -96,10 +100,14 @@ def make_dense(vectors: np.ndarray, index_type: str, ef_search: int = 128, targe
         inner.hnsw.efConstruction = 80
         inner.hnsw.efSearch = ef_search
     elif index_type == "ivf":
-        nlist = max(1, min(8192, int(4 * np.sqrt(max(n, 1))), n // 39))  # faiss wants 39 points per centroid
-        inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        rng = np.random.default_rng(0)
-        inner.train(vectors[rng.choice(n, size=min(n, nlist * 40), replace=False)])
+        nlist = ivf_lists(n)
+        quantizer = reusable_quantizer(trained, dim, nlist)
+        if quantizer is not None:
+            inner = faiss.IndexIVFFlat(quantizer, dim, quantizer.ntotal, faiss.METRIC_INNER_PRODUCT)
+        else:
+            inner = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            rng = np.random.default_rng(0)
+            inner.train(vectors[rng.choice(n, size=min(n, nlist * 40), replace=False)])
     else:
         inner = faiss.IndexFlatIP(dim)
     dense = faiss.IndexIDMap2(inner)
@@ -108,6 +116,27 @@ def make_dense(vectors: np.ndarray, index_type: str, ef_search: int = 128, targe
     if index_type == "ivf":
         inner.nprobe = tune_nprobe(dense, vectors, target_recall)
     return dense
+
+
+def ivf_lists(n: int) -> int:
+    """IVF list count for n passages: about 4·sqrt(n), with the 39 points per centroid faiss wants."""
+    return max(1, min(8192, int(4 * np.sqrt(max(n, 1))), n // 39))
+
+
+def reusable_quantizer(trained: Any, dim: int, nlist: int) -> Any:
+    """A copy of the IVF centroids of `trained` when it has `dim` dimensions and between half and
+    twice `nlist` lists; otherwise None (train afresh)."""
+    import faiss
+
+    if trained is None:
+        return None
+    try:
+        old = faiss.extract_index_ivf(trained.index if hasattr(trained, "id_map") else trained)
+    except RuntimeError:  # not an IVF index (flat or HNSW before)
+        return None
+    if old.d != dim or not (nlist / 2 <= old.nlist <= 2 * nlist):
+        return None
+    return faiss.clone_index(old.quantizer)
 
 
 def tune_nprobe(dense: Any, vectors: np.ndarray, target_recall: float, samples: int = 200) -> int:
@@ -150,8 +179,10 @@ def write_index(
     search_texts: list[str],
     index_type: str,
     ef_search: int,
+    trained: Any = None,
 ) -> Path:
-    """Write a complete new version folder, then swap it in; returns the new folder."""
+    """Write a complete new version folder, then swap it in; returns the new folder. `trained` is
+    the previous dense index, whose IVF centroids may be reused (see `make_dense`)."""
     import faiss
 
     index_dir = Path(index_dir)
@@ -169,7 +200,7 @@ def write_index(
     np.save(tmp / "embeddings.npy", embeddings.astype(np.float32))
     if sentence_vectors is not None:
         np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float32))
-    faiss.write_index(make_dense(embeddings, index_type, ef_search), str(tmp / "dense.faiss"))
+    faiss.write_index(make_dense(embeddings, index_type, ef_search, trained=trained), str(tmp / "dense.faiss"))
     Lexical.build(search_texts or [""], **manifest["bm25"]).save(tmp / "bm25")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     _fsync_tree(tmp)
