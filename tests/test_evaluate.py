@@ -1,5 +1,6 @@
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -88,3 +89,23 @@ def test_shipped_question_set(tmp_path, monkeypatch):
     assert result.abstention["unanswerable_declined"] == 1.0
     assert result.abstention["answerable_answered"] == 1.0
     assert result.main.metrics["Success@1"] >= 0.9  # measured 0.905 (19 of 21) at this version; see README
+
+
+def test_eval_split_picks_the_judgments_and_names_the_ones_there(tiny_beir, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "two-splits"
+    shutil.copytree(tiny_beir, folder)
+    folder.chmod(0o755)
+    (folder / "qrels").chmod(0o755)
+    (folder / "qrels" / "test.tsv").rename(folder / "qrels" / "dev.tsv")
+    (folder / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td3\t1\n")  # q1 judged against d3
+    runner = CliRunner()
+    missing = runner.invoke(app, ["eval", str(folder), "--json"])
+    assert missing.exit_code != 0 and "no qrels/test.tsv" in missing.output and "dev, train" in missing.output
+    dev = runner.invoke(app, ["eval", str(folder), "--json", "--split", "dev"])
+    assert dev.exit_code == 0, dev.output
+    data = json.loads(dev.stdout[dev.stdout.index("{"):])
+    assert data["split"] == "dev" and data["queries"] == 2 and data["metrics"]["Success@1"] == 1.0
+    train = runner.invoke(app, ["eval", str(folder), "--json", "--split", "train"])
+    data = json.loads(train.stdout[train.stdout.index("{"):])
+    assert data["split"] == "train" and data["queries"] == 1 and data["metrics"]["Success@1"] == 0.0  # d1 answers q1, not d3

@@ -14,11 +14,14 @@ from .service import ChatService
 def evaluate_tab(service: ChatService, sets: list[str]) -> None:
     import gradio as gr
 
-    def run(folder: str, progress=gr.Progress()):
+    def run(folder: str, split: str, progress=gr.Progress()):
         if not folder or not (Path(folder) / "queries.jsonl").is_file():
             return "Choose a folder in the BEIR layout (queries.jsonl, qrels/test.tsv, corpus.jsonl).", [], None
-        evaluator = Evaluator(service.settings, embedder=service.embedder)
-        result = evaluator.run(Path(folder), progress=lambda stage, done, total: progress((done, total), desc=stage))
+        evaluator = Evaluator(service.settings, embedder=service.embedder, split=(split or "test").strip())
+        try:
+            result = evaluator.run(Path(folder), progress=lambda stage, done, total: progress((done, total), desc=stage))
+        except (FileNotFoundError, ValueError, RuntimeError) as err:
+            return f"Could not evaluate: {escape(str(err))}", [], None
         out = Path(tempfile.mkdtemp(prefix="quoteback-eval-"))
         write_report(result, out)
         summary = f"**{escape(result.dataset)}**: {result.queries} questions in {result.seconds:.0f} s\n\n{metrics_table(result)}"
@@ -32,9 +35,13 @@ def evaluate_tab(service: ChatService, sets: list[str]) -> None:
     with gr.Tab("Evaluate"):
         gr.Markdown("Measure how often the right passage is quoted first, on an evaluation set in the BEIR layout.")
         choices = [(Path(s).name, s) for s in sets]
-        folder = gr.Dropdown(choices=choices, value=sets[0] if sets else None, allow_custom_value=True, label="Evaluation set (a BEIR-layout folder)")
+        with gr.Row():
+            folder = gr.Dropdown(choices=choices, value=sets[0] if sets else None, allow_custom_value=True,
+                                 label="Evaluation set (a BEIR-layout folder)", scale=4)
+            split = gr.Dropdown(choices=["test", "dev", "train"], value="test", allow_custom_value=True,
+                                label="Judgments (qrels/<split>.tsv)", scale=1)
         button = gr.Button("Run evaluation", variant="primary")
         summary = gr.Markdown(elem_id="eval-summary")
         plot = gr.Image(label="Success@k", type="filepath")
         table = gr.Dataframe(headers=["question", "rank", "quoted first", "expected"], label="First-quote failures", wrap=True)
-        button.click(run, folder, [summary, table, plot], api_visibility="private", concurrency_id="evaluate")
+        button.click(run, [folder, split], [summary, table, plot], api_visibility="private", concurrency_id="evaluate")

@@ -156,6 +156,7 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
              as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
              report: Optional[Path] = typer.Option(None, "--report", help="Write report.md, per-query results and plots here."),
              configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated: dense,bm25,rrf,hybrid,hybrid+feedback,hybrid+sentences (the default settings)."),
+             split: str = typer.Option("test", "--split", help="Which judgments of a BEIR folder: qrels/<split>.tsv."),
              model: Optional[str] = ModelOpt, backend: Optional[str] = BackendOpt,
              config: Optional[Path] = ConfigOpt) -> None:
     """Measure retrieval quality (nDCG@10, RR@10, R@100, Success@1, abstention) on an evaluation set."""
@@ -163,7 +164,7 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
     from .evaluate import REPO_SET, Evaluator
 
     try:
-        evaluator = Evaluator(settings, configs.split(",") if configs else None)
+        evaluator = Evaluator(settings, configs.split(",") if configs else None, split=split)
         bar, update = _progress()
         with bar:
             result = evaluator.run(dataset or REPO_SET, progress=update)
@@ -178,7 +179,8 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
         return
     from .report import metrics_table
 
-    typer.echo(f"{result.dataset}: {result.queries} queries, {result.seconds:.1f} s\n")
+    split = "" if result.split == "test" else f" ({result.split} judgments)"
+    typer.echo(f"{result.dataset}{split}: {result.queries} queries, {result.seconds:.1f} s\n")
     typer.echo(metrics_table(result))
     if result.abstention:
         a = result.abstention

@@ -37,7 +37,9 @@ def _jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in rows if line.strip()]
 
 
-def load_dataset(folder: Path) -> Dataset:
+def load_dataset(folder: Path, split: str = "test") -> Dataset:
+    """A BEIR folder's queries judged in `qrels/<split>.tsv` (BEIR downloads carry test, dev and
+    train judgments side by side), or a phrase set (`dataset.json` naming a corpus folder)."""
     folder = Path(folder)
     if not (folder / "queries.jsonl").is_file():
         raise FileNotFoundError(f"{folder} is not an evaluation set: queries.jsonl is missing")
@@ -50,8 +52,13 @@ def load_dataset(folder: Path) -> Dataset:
     if "corpus_dir" in meta:
         expect = {str(r["_id"]): r["expect"] for r in rows}
         return Dataset(meta.get("name", folder.name), folder, queries, {}, unanswerable, expect, (folder / meta["corpus_dir"]).resolve())
+    qrels_file = folder / "qrels" / f"{split}.tsv"
+    if not qrels_file.is_file():
+        found = sorted(p.stem for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
+        raise FileNotFoundError(f"{folder} has no qrels/{split}.tsv; "
+                                + (f"its splits: {', '.join(found)} (choose one with --split)" if found else "it has no qrels folder"))
     qrels: dict[str, dict[str, int]] = {}
-    with open(folder / "qrels" / "test.tsv", encoding="utf-8") as lines:
+    with open(qrels_file, encoding="utf-8") as lines:
         for i, line in enumerate(lines):
             parts = line.rstrip("\n").split("\t")
             if i == 0 and not parts[-1].lstrip("-").isdigit():

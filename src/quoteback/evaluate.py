@@ -60,6 +60,7 @@ class EvalResult:
     data: Dataset | None = None  # for reports: the questions and judgments
     index: Index | None = None  # for reports: the passages quoted
     qrels: dict[str, dict[str, int]] = field(default_factory=dict)
+    split: str = "test"  # which qrels file judged the queries
 
     @property
     def main(self) -> ConfigResult:
@@ -69,6 +70,7 @@ class EvalResult:
         main = next((c for c in self.configs if c.name == config), self.main)
         return {
             "dataset": self.dataset,
+            "split": self.split,
             "queries": self.queries,
             "config": main.name,
             "metrics": main.metrics,
@@ -79,8 +81,10 @@ class EvalResult:
 
 
 class Evaluator:
-    def __init__(self, settings: Settings, configs: list[str] | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, configs: list[str] | None = None, embedder: Embedder | None = None,
+                 split: str = "test") -> None:
         self.settings = settings
+        self.split = split
         self.configs = configs or DEFAULT_CONFIGS
         unknown = set(self.configs) - set(CONFIGS)
         if unknown:
@@ -95,7 +99,7 @@ class Evaluator:
 
     def run(self, folder: Path, progress=None) -> EvalResult:
         started = time.perf_counter()
-        dataset = load_dataset(folder)
+        dataset = load_dataset(folder, self.split)
         index = self.prepare(dataset, progress)
         units, qrels = self._units(dataset, index)
         ids = [q for q in dataset.queries if q in qrels]
@@ -103,7 +107,7 @@ class Evaluator:
         vectors = self.embedder.encode(texts)
         all_ids = ids + list(dataset.unanswerable)
         results = [self._config(name, index, units, qrels, all_ids, texts, vectors) for name in self.configs]
-        out = EvalResult(dataset.name, len(ids), results, data=dataset, index=index, qrels=qrels)
+        out = EvalResult(dataset.name, len(ids), results, data=dataset, index=index, qrels=qrels, split=self.split)
         out.seconds = time.perf_counter() - started
         if dataset.unanswerable:
             out.abstention = abstention(results[-1], ids, list(dataset.unanswerable), self.settings.abstain_below)
