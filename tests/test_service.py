@@ -15,6 +15,11 @@ from quoteback.service import safe_name
     ("noext", None),
     ("", None),
     ("...", None),
+    ("Résumé de l'été 東京 notes.md", "Résumé de l'été 東京 notes.md"),
+    ("Re\u0301sume\u0301.txt", "Résumé.txt"),  # decomposed accents normalised to NFC
+    ("tab\there\x07.txt", "tab_here_.txt"),
+    ("a" * 150 + ".md", "a" * 117 + ".md"),
+    ("東" * 150 + ".pdf", "東" * 78 + ".pdf"),
 ])
 def test_safe_name(name, expected):
     assert safe_name(name) == expected
@@ -32,6 +37,25 @@ def test_uploads_land_in_the_corpus_without_clobbering(tmp_path, seed_ready):
     assert first.ok and second.ok and (first.name, second.name) == ("note.txt", "note-1.txt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["note-1.txt", "note.txt", "upload.tmp"]
     assert not service.save_upload(src, "x.exe").ok
+
+
+def test_a_long_upload_name_keeps_its_extension_and_is_indexed(tmp_path, embedder):
+    """The data-loss bug: a 150-character name used to be cut to 120 characters after the
+    extension check, saved without an extension, reported saved and never indexed."""
+    from quoteback.build import IndexBuilder
+    from quoteback.service import ChatService
+    from quoteback.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    service = ChatService.__new__(ChatService)
+    service.settings = Settings(corpus=corpus, index=tmp_path / "index")
+    src = tmp_path / "upload.tmp"
+    src.write_text("The osprey nests on the old radio mast above the harbour every spring.")
+    saved = service.save_upload(src, "a" * 150 + ".md")
+    assert saved.ok and saved.name.endswith(".md") and len(saved.name) <= 120
+    report = IndexBuilder(service.settings, embedder).build()
+    assert report.added == 1 and not report.skipped and report.passages == 1
 
 
 def test_markdown_escapes_document_markup():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -104,11 +105,24 @@ class ChatService:
         return Saved(target.name, True, "saved; press Rebuild index to add it")
 
 
+MAX_NAME_CHARS = 120
+MAX_NAME_BYTES = 240  # file systems allow 255 bytes a name; UTF-8 letters take up to 4
+_UNSAFE = re.compile(r"[^\w .'(),+&-]")  # \w keeps letters and digits of every script
+
+
 def safe_name(original: str) -> str | None:
-    """A plain file name: no folders, no leading dots, only safe characters, a supported suffix."""
-    base = re.split(r"[\\/]", original or "")[-1]
-    base = re.sub(r"[^A-Za-z0-9._ -]", "_", base).strip(" .")
+    """A plain file name that keeps the user's words: NFC Unicode letters, digits, spaces and
+    common punctuation; no folders, control characters or leading dots; a supported suffix that
+    survives shortening (a name cut before its extension would be saved and never indexed)."""
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", original or "")[-1])
+    base = _UNSAFE.sub("_", base).strip(" .")
     base = re.sub(r"\.{2,}", ".", base)
-    if not base or "." not in base or not base.lower().endswith(SUPPORTED):
+    stem, dot, suffix = base.rpartition(".")
+    if not stem or not dot or f".{suffix.lower()}" not in SUPPORTED:
         return None
-    return base[:120]
+    suffix = "." + suffix
+    stem = stem[: MAX_NAME_CHARS - len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    stem = stem.rstrip(" .")
+    return stem + suffix if stem else None
