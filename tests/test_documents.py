@@ -87,8 +87,9 @@ def test_broken_documents_are_skipped_with_reasons(tmp_path):
     corpus = load_corpus(tmp_path)
     assert [d.path for d in corpus.documents] == ["good.txt", "sub/nested.md"]
     reasons = {s.path: s.reason for s in corpus.skipped}
-    assert set(reasons) == {"empty.txt", "binary.txt", "latin.txt", "broken.pdf", "broken.docx"}
-    assert "no text" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
+    assert set(reasons) == {"empty.txt", "binary.txt", "latin.txt", "broken.pdf", "broken.docx", "ignored.exe"}
+    assert "unsupported file type .exe" in reasons["ignored.exe"]  # every file shows up: indexed or skipped
+    assert ("empty" in reasons["empty.txt"] or "no text" in reasons["empty.txt"]) and "binary" in reasons["binary.txt"]
     assert "UTF-8" in reasons["latin.txt"] and "PDF" in reasons["broken.pdf"]
 
 

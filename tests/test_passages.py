@@ -28,7 +28,7 @@ TEXT = st.builds(
 
 
 def _doc(text: str) -> Document:
-    from quoteback.documents import _text_metadata
+    from quoteback.documents.text import text_metadata as _text_metadata
 
     _, date, body_start = _text_metadata(text, markdown=True)
     return Document("gen.md", "gen", date, text, body_start, "h")

@@ -20,7 +20,7 @@ from .documents import Document
 from .lexical import Lexical
 from .passages import Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents carry pages and headings
 CURRENT = "current"
 REBUILD_HINT = "run `quoteback build --force` to rebuild it"
 
