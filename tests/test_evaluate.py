@@ -109,3 +109,27 @@ def test_eval_split_picks_the_judgments_and_names_the_ones_there(tiny_beir, tmp_
     train = runner.invoke(app, ["eval", str(folder), "--json", "--split", "train"])
     data = json.loads(train.stdout[train.stdout.index("{"):])
     assert data["split"] == "train" and data["queries"] == 1 and data["metrics"]["Success@1"] == 0.0  # d1 answers q1, not d3
+
+
+def test_a_phrase_set_of_real_documents(tmp_path, monkeypatch):
+    """Phrases match with whitespace collapsed and case folded; a phrase in no passage is a miss
+    listed as not in the extracted text (the eval used to stop with an error)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from quoteback.evaluate import Evaluator
+    from quoteback.settings import Settings
+
+    folder = tmp_path / "phrases"
+    (folder / "corpus").mkdir(parents=True)
+    (folder / "corpus" / "birds.md").write_text(
+        "# Birds\n\nThe osprey nests on the old\nradio mast above the harbour.\n\n## Feeding\n\nOspreys eat fish, caught feet first.\n")
+    (folder / "dataset.json").write_text(json.dumps({"name": "phrases", "corpus_dir": "corpus"}))
+    rows = [{"_id": "p1", "text": "Where does the osprey nest?", "expect": ["OLD RADIO MAST above"]},
+            {"_id": "p2", "text": "What do ospreys eat?", "expect": ["caught feet first"]},
+            {"_id": "p3", "text": "How long do ospreys live?", "expect": ["up to thirty years"]}]
+    (folder / "queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = Evaluator(Settings(), ["hybrid+sentences"]).run(folder)
+    assert result.queries == 3 and result.missing == ["p3"]
+    assert result.main.per_query["p1"]["Success@1"] == 1.0 and result.main.per_query["p3"]["Success@1"] == 0.0
+    data = result.to_json()
+    assert data["not_in_extracted_text"] == ["p3"] and data["quote_checks"]["quotes"] >= 3
+    assert data["quote_checks"]["no section"] == 0  # every quote from a document with headings has its section

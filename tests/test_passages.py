@@ -94,3 +94,23 @@ def test_unpunctuated_run_is_split_at_whitespace():
     passages = Chunker(max_chars=200).split(Document("x.txt", "x", None, text, 0, "h"))
     assert all(len(p.text) <= 800 for p in passages) and len(passages) > 1
     assert all(text[p.start : p.end] == p.text for p in passages)
+
+
+def test_a_recorded_heading_starts_the_passage_of_the_text_under_it():
+    """PDF text often has no blank line before a heading: the reader's heading span cuts the block."""
+    body = "The master keeps metadata in memory. " * 12
+    text = body + "2.5 Chunk Size\nChunk size is one of the key design parameters. We chose 64 MB."
+    start = text.index("2.5 Chunk Size")
+    doc = Document("gfs.pdf", "GFS", None, text, 0, "h", headings=[[start, start + len("2.5 Chunk Size"), 2]])
+    passages = Chunker(max_chars=700).split(doc)
+    under = next(p for p in passages if "64 MB" in p.text)
+    assert under.start == start and under.text.startswith("2.5 Chunk Size\nChunk size")
+    assert all(doc.text[p.start : p.end] == p.text for p in passages)
+
+
+def test_table_rows_are_sentences_of_their_own():
+    text = "Results of the survey.\n\nName | Role | Year\nAda | Engineer | 1843\nGrace | Admiral | 1952\n\nThe end of the report."
+    doc = Document("t.docx", "T", None, text, 0, "h")
+    passages = Chunker(max_chars=700).split(doc)
+    rows = [text[a:b] for p in passages for a, b in p.sentences]
+    assert "Ada | Engineer | 1843" in rows and "Grace | Admiral | 1952" in rows

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .documents import Document
 from .embeddings import Encoder
 from .index import Index
 from .retrieval import Retriever
@@ -30,6 +31,13 @@ class Source:
     date: str | None
     start: int
     end: int
+    page: int | None = None  # 1-based PDF page where the span starts; None without pages
+    section: str | None = None  # heading path above the span, outermost first, joined by " › "
+
+
+def _where(doc: Document, start: int, end: int) -> dict[str, Any]:
+    """Page(s) and section of a span: what a person needs to find it in the document."""
+    return {"page": doc.page_at(start), "pages": doc.pages_of(start, end), "section": doc.section_label(start)}
 
 
 @dataclass
@@ -43,6 +51,9 @@ class Quote:
     score: float
     highlights: list[list[int]] = field(default_factory=list)  # absolute [start, end) sentence spans
     also_in: list[Source] = field(default_factory=list)  # the same words elsewhere in the corpus
+    page: int | None = None  # 1-based PDF page where the quote starts; None for formats without pages
+    pages: list[int] = field(default_factory=list)  # every page the quote touches (two across a page break)
+    section: str | None = None  # heading path above the quote, e.g. "5 Authenticators › 5.1 Memorized Secrets"
 
 
 @dataclass
@@ -128,12 +139,13 @@ class Answerer:
             key = _shingles(p.text)
             same = next((q for other, q in quotes if _overlap(key, other) >= 0.8), None)
             if same is not None:
-                same.also_in.append(Source(doc.path, doc.title, doc.date, p.start, p.end))
+                where = _where(doc, p.start, p.end)
+                same.also_in.append(Source(doc.path, doc.title, doc.date, p.start, p.end, where["page"], where["section"]))
                 continue
             if len(quotes) == k or hit.score < hits[0].score - self.settings.quote_margin:
                 continue
             quote = Quote(p.text, doc.path, doc.title, doc.date, p.start, p.end, round(hit.score, 4),
-                          self._highlights(hit.passage_id, doc.text, vector, query))
+                          self._highlights(hit.passage_id, doc.text, vector, query), **_where(doc, p.start, p.end))
             quotes.append((key, quote))
         return [q for _, q in quotes]
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import __version__
-from .documents import Skipped, corpus_files, file_hash, load_corpus
+from .documents import Notice, Skipped, corpus_files, file_hash, load_corpus
 from .embeddings import Embedder, Encoder
 from .index import FORMAT_VERSION, Index, IndexError_, IndexMissing, embedding_text, load_index, read_manifest, write_index
 from .passages import Chunker, Passage
@@ -32,6 +32,7 @@ class BuildReport:
     embedded_sentences: int = 0
     passages: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # library warnings while reading, by file
     full_rebuild_reason: str | None = None
     wrote: bool = False
     seconds: float = 0.0
@@ -159,8 +160,9 @@ class IndexBuilder:
             report.skipped = still_skipped
             report.passages = len(previous.passages)
             return report
-        loaded = load_corpus(s.corpus, only=set(hashes) - keep - {k.path for k in still_skipped})
+        loaded = load_corpus(s.corpus, only=set(hashes) - keep - {k.path for k in still_skipped}, progress=progress)
         report.skipped = still_skipped + loaded.skipped
+        report.notices = loaded.notices
         documents = sorted([old_docs[r] for r in keep] + loaded.documents, key=lambda d: d.path)
         fresh = {d.path for d in loaded.documents}
         old_rows = _rows_by_document(previous) if previous else {}

@@ -58,6 +58,8 @@ def _report(report) -> None:
     typer.echo(report.summary(), err=True)
     for skipped in report.skipped:
         typer.secho(f"skipped {skipped.path}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
+    for notice in report.notices:
+        typer.secho(f"warning {notice.path}: {notice.message}", fg=typer.colors.YELLOW, err=True)
 
 
 def _run_build(settings: Settings, force: bool = False):
@@ -115,7 +117,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         answer = ready.answerer.ask(q, history=asked)
         if follow_up and answer.valid:
             asked.append(q)
-        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else to_terminal(answer))
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else to_terminal(answer, color=sys.stdout.isatty()))
 
 
 def _read_questions(file: str) -> list[str]:
@@ -177,11 +179,13 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
-    from .report import metrics_table
+    from .report import metrics_table, phrase_summary
 
     split = "" if result.split == "test" else f" ({result.split} judgments)"
     typer.echo(f"{result.dataset}{split}: {result.queries} queries, {result.seconds:.1f} s\n")
     typer.echo(metrics_table(result))
+    if summary := phrase_summary(result):
+        typer.echo("\n" + summary)
     if result.abstention:
         a = result.abstention
         typer.echo(f"\nabstention at threshold {a['threshold']:.2f}: answerable answered {a['answerable_answered']:.1%}, "

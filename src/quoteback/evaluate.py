@@ -13,10 +13,12 @@ from .build import IndexBuilder, settings_fingerprint
 from .datasets import Dataset, doc_id, index_folder, load_dataset, materialise
 from .embeddings import Embedder
 from .index import Index, load_index
+from .quote_checks import QuoteChecks, normalise
 from .retrieval import Retriever
 from .settings import Settings
 
 MEASURES = ("nDCG@10", "RR@10", "R@100", "Success@1")
+MISSING = "(not in the extracted text)"  # the judged unit of a question whose phrases no passage holds
 # name -> (mode, dense weight, sentence weight, feedback passages); None takes the value from the settings
 CONFIGS = {
     "dense": ("dense", 1.0, 0.0, 0),
@@ -48,6 +50,7 @@ class ConfigResult:
     runs: dict[str, list[tuple[str, float]]]  # query id -> ranked (unit id, score)
     top_passage: dict[str, int]
     top_dense: dict[str, float]  # cosine of the best passage: what abstention looks at
+    shown: dict[str, list[int]] = field(default_factory=dict)  # the passages a user would see quoted (first 3)
 
 
 @dataclass
@@ -61,6 +64,8 @@ class EvalResult:
     index: Index | None = None  # for reports: the passages quoted
     qrels: dict[str, dict[str, int]] = field(default_factory=dict)
     split: str = "test"  # which qrels file judged the queries
+    missing: list[str] = field(default_factory=list)  # phrase sets: queries whose phrases are in no passage
+    checks: QuoteChecks | None = None  # phrase sets: extraction leftovers and citations in the quotes shown
 
     @property
     def main(self) -> ConfigResult:
@@ -77,6 +82,8 @@ class EvalResult:
             "configs": {c.name: c.metrics for c in self.configs},
             "abstention": {k: v for k, v in self.abstention.items() if k != "curve"},
             "seconds": round(self.seconds, 1),
+            **({"not_in_extracted_text": self.missing} if self.data is not None and self.data.expect else {}),
+            **({"quote_checks": self.checks.to_json()} if self.checks else {}),
         }
 
 
@@ -108,6 +115,9 @@ class Evaluator:
         all_ids = ids + list(dataset.unanswerable)
         results = [self._config(name, index, units, qrels, all_ids, texts, vectors) for name in self.configs]
         out = EvalResult(dataset.name, len(ids), results, data=dataset, index=index, qrels=qrels, split=self.split)
+        if dataset.expect:
+            out.missing = [q for q in ids if MISSING in qrels[q]]
+            out.checks = check_quotes(index, results[-1], ids)
         out.seconds = time.perf_counter() - started
         if dataset.unanswerable:
             out.abstention = abstention(results[-1], ids, list(dataset.unanswerable), self.settings.abstain_below)
@@ -118,12 +128,13 @@ class Evaluator:
         if not dataset.expect:
             return [doc_id(p.document) for p in index.passages], dataset.qrels
         units = [f"{p.document}#{p.start}" for p in index.passages]
+        texts = [normalise(p.text) for p in index.passages]
         qrels = {}
         for qid, expected in dataset.expect.items():
-            phrases = [expected] if isinstance(expected, str) else list(expected)
-            qrels[qid] = {u: 1 for u, p in zip(units, index.passages) if any(x.lower() in p.text.lower() for x in phrases)}
-            if not qrels[qid]:
-                raise ValueError(f"{dataset.name}: no passage contains an expected phrase {phrases!r} of query {qid}")
+            phrases = [normalise(x) for x in ([expected] if isinstance(expected, str) else expected)]
+            qrels[qid] = {u: 1 for u, text in zip(units, texts) if any(x in text for x in phrases)}
+            # a phrase in no passage: the extraction lost it; the question counts as a miss
+            qrels[qid] = qrels[qid] or {MISSING: 1}
         return units, qrels
 
     def _config(self, name, index, units, qrels, ids, texts, vectors) -> ConfigResult:
@@ -136,7 +147,7 @@ class Evaluator:
             self.settings.feedback if feedback is None else feedback,
             self.settings.coverage_weight if dense is None else 0.0,
         )
-        runs, top_passage, top_dense = {}, {}, {}
+        runs, top_passage, top_dense, shown = {}, {}, {}, {}
         for qid, text, vector in zip(ids, texts, vectors):
             hits = retriever.search(text, 300, vector=vector)
             ranked: dict[str, float] = {}
@@ -147,9 +158,21 @@ class Evaluator:
             runs[qid] = list(ranked.items())[:100]
             top_passage[qid] = hits[0].passage_id if hits else -1
             top_dense[qid] = hits[0].dense if hits else -1.0
+            shown[qid] = [h.passage_id for h in hits[:3]]
         judged = {q: runs[q] for q in ids if q in qrels}
         per_query, metrics = score_runs(qrels, {q: dict(ranked) for q, ranked in judged.items()})
-        return ConfigResult(name, metrics, per_query, runs, top_passage, top_dense)
+        return ConfigResult(name, metrics, per_query, runs, top_passage, top_dense, shown)
+
+
+def check_quotes(index: Index, result: ConfigResult, ids: list[str]) -> QuoteChecks:
+    """Extraction leftovers and citations over the quotes shown for the answerable questions."""
+    checks = QuoteChecks()
+    for qid in ids:
+        for pid in result.shown.get(qid, []):
+            p = index.passages[pid]
+            doc = index.documents[p.document]
+            checks.check(doc, p.start, p.end, doc.page_at(p.start), doc.section_label(p.start))
+    return checks
 
 
 def score_runs(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:

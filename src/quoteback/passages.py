@@ -68,7 +68,8 @@ class Chunker:
 
     def split(self, document: Document) -> list[Passage]:
         text = document.text
-        groups = self._groups(self._blocks(text, document.body_start))
+        headings = {(a, b) for a, b, _ in document.headings}
+        groups = self._groups(self._blocks(text, document.body_start, headings))
         spans: list[list[Span]] = []
         for group in groups:
             for piece in self._pack(group):
@@ -81,16 +82,21 @@ class Chunker:
             Passage(document.path, s[0][0], s[-1][1], text[s[0][0] : s[-1][1]], list(s)) for s in spans
         ]
 
-    def _blocks(self, text: str, body_start: int) -> list[_Block]:
+    def _blocks(self, text: str, body_start: int, headings: set[Span]) -> list[_Block]:
+        """Paragraphs, list items, table rows and headings; a heading the reader found always
+        starts its own block and leads the block after it."""
         blocks = []
-        for a, b in _paragraph_spans(text, body_start):
-            sentences = self._limit(text, sentence_spans(text, a, b))
+        cuts = sorted({x for span in headings for x in span})
+        for a, b in _paragraph_spans(text, body_start, cuts):
+            lines = _table_rows(text, a, b)
+            sentences = self._limit(text, lines or sentence_spans(text, a, b))
             if not sentences:
                 continue
             a, b = sentences[0][0], sentences[-1][1]
             body = text[a:b]
-            lead = (
-                "\n" not in body
+            lead = (a, b) in headings or (
+                not lines
+                and "\n" not in body
                 and len(body) <= 150
                 and (body.lstrip().startswith("#") or body[-1] not in ".!,;\"'”’)")
                 and len(sentences) == 1
@@ -142,15 +148,30 @@ class Chunker:
         return pieces
 
 
-def _paragraph_spans(text: str, start: int) -> list[Span]:
-    """Blank-line separated paragraphs, with list items and markdown headings as their own blocks."""
+def _paragraph_spans(text: str, start: int, cuts: list[int] = ()) -> list[Span]:
+    """Blank-line separated paragraphs, with list items and markdown headings as their own
+    blocks, also cut at the given offsets (heading boundaries)."""
     spans = []
     cursor = start
     for match in list(_BLANK_LINE.finditer(text, start)) + [None]:
         end = match.start() if match else len(text)
-        spans.extend(_split_lines(text, cursor, end))
+        for a, b in _split_lines(text, cursor, end):
+            inside = [c for c in cuts if a < c < b]
+            spans.extend(zip([a, *inside], [*inside, b]))
         cursor = match.end() if match else len(text)
     return [s for s in (_strip(text, a, b) for a, b in spans) if s[0] < s[1]]
+
+
+def _table_rows(text: str, a: int, b: int) -> list[Span]:
+    """A table block (every line has ` | ` between cells, as the readers write tables): its rows,
+    each one "sentence", so a row is never cut and can be the highlighted answer."""
+    rows, pos = [], a
+    for line in text[a:b].split("\n"):
+        if " | " not in line:
+            return []
+        rows.append(_strip(text, pos, pos + len(line)))
+        pos += len(line) + 1
+    return [r for r in rows if r[0] < r[1]] if len(rows) > 1 or text[a:b].count(" | ") >= 2 else []
 
 
 def _split_lines(text: str, a: int, b: int) -> list[Span]:

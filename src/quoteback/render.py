@@ -9,24 +9,59 @@ from __future__ import annotations
 import html
 import re
 
-from .answer import Answer, Quote
+from .answer import Answer, Quote, Source
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
 
 
-def to_terminal(answer: Answer) -> str:
+BOLD, PLAIN = "\033[1;33m", "\033[0m"
+
+
+def to_terminal(answer: Answer, color: bool = False) -> str:
+    """Block quotes with the answering sentence marked (bold yellow on a terminal, `**…**` in
+    plain output) and a citation a person can follow: title, page, section, file, date."""
     lines = [f"Q: {answer.question}"]
     if answer.searched and answer.searched != answer.question.strip():
         lines.append(f"(searched: {answer.searched})")
     if not answer.answered:
         lines.append(answer.message)
+    start, end = (BOLD, PLAIN) if color else ("**", "**")
     for quote in answer.quotes:
         lines.append("")
-        lines.extend("> " + line for line in quote.text.splitlines())
-        lines.append(f"  — {quote.title} ({quote.document}, {quote.date or 'undated'}, {_position(quote)}, score {quote.score:.2f})")
+        lines.extend("> " + line for line in _marked(quote, start, end).splitlines())
+        lines.append(f"  — {citation(quote)} ({quote.document}, {quote.date or 'undated'}, score {quote.score:.2f})")
         for other in quote.also_in:
-            lines.append(f"    also in {other.title} ({other.document}, chars {other.start}–{other.end})")
+            lines.append(f"    also in {citation(other)} ({other.document})")
     return "\n".join(lines) + "\n"
+
+
+def citation(quote: Quote | Source) -> str:
+    """`Title, p. 12, § 5 Authenticators › 5.1 Memorized Secrets`: the page and section when the
+    document has them, else the character position."""
+    parts = [quote.title]
+    pages = getattr(quote, "pages", None) or ([quote.page] if quote.page else [])
+    if pages:
+        parts.append(f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}")
+    if quote.section:
+        parts.append(f"§ {quote.section}")
+    if len(parts) == 1:
+        parts.append(f"chars {quote.start}–{quote.end}")
+    return ", ".join(parts)
+
+
+def _segments(quote: Quote) -> list[tuple[str, bool]]:
+    """The quote's text in order, as (piece, highlighted) pairs."""
+    pieces, cursor = [], quote.start
+    for a, b in sorted(quote.highlights):
+        pieces += [(quote.text[cursor - quote.start : a - quote.start], False), (quote.text[a - quote.start : b - quote.start], True)]
+        cursor = b
+    pieces.append((quote.text[cursor - quote.start :], False))
+    return pieces
+
+
+def _marked(quote: Quote, start: str, end: str) -> str:
+    """The quote with its highlighted sentences between `start` and `end`."""
+    return "".join(f"{start}{piece}{end}" if lit else piece for piece, lit in _segments(quote))
 
 
 def escape(text: str) -> str:
@@ -49,22 +84,12 @@ def to_markdown(answer: Answer) -> str:
 
 
 def _blockquote(quote: Quote) -> str:
-    pieces, cursor = [], quote.start
-    for a, b in sorted(quote.highlights):
-        pieces.append(escape(quote.text[cursor - quote.start : a - quote.start]))
-        pieces.append("<mark>" + escape(quote.text[a - quote.start : b - quote.start]) + "</mark>")
-        cursor = b
-    pieces.append(escape(quote.text[cursor - quote.start :]))
-    body = "".join(pieces)
+    body = "".join(f"<mark>{escape(piece)}</mark>" if lit else escape(piece) for piece, lit in _segments(quote))
     return "\n".join("> " + line if line.strip() else ">" for line in body.split("\n"))
-
-
-def _position(quote: Quote) -> str:
-    return f"chars {quote.start}–{quote.end}"
 
 
 def _source(quote: Quote) -> str:
     """Inside HTML tags markdown is not parsed, so only HTML escaping applies here."""
-    where = f"{html.escape(quote.document)} · {html.escape(quote.date or 'undated')} · {_position(quote)}"
-    extra = "".join(f"<br>also in {html.escape(o.title)} · {html.escape(o.document)} · {_position(o)}" for o in quote.also_in)
+    where = f"{html.escape(citation(quote))} · {html.escape(quote.document)} · {html.escape(quote.date or 'undated')}"
+    extra = "".join(f"<br>also in {html.escape(citation(o))} · {html.escape(o.document)}" for o in quote.also_in)
     return f"<details><summary>{where}</summary>relevance {quote.score:.2f}{extra}</details>"

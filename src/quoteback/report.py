@@ -7,13 +7,28 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .datasets import doc_file
-from .evaluate import MEASURES, EvalResult
+from .evaluate import MEASURES, MISSING, EvalResult
+from .quote_checks import KINDS
 
 
 def metrics_table(result: EvalResult) -> str:
     lines = ["| configuration | " + " | ".join(MEASURES) + " |", "|---|" + "---|" * len(MEASURES)]
     for c in result.configs:
         lines.append(f"| {c.name} | " + " | ".join(f"{c.metrics[m]:.4f}" for m in MEASURES) + " |")
+    return "\n".join(lines)
+
+
+def phrase_summary(result: EvalResult) -> str:
+    """For sets of real documents: questions whose phrases the extraction lost, and what the
+    quotes shown still carry from extraction (ligatures, broken words, headers) or lack (page, section)."""
+    lines = []
+    if result.missing:
+        lines.append(f"not in the extracted text ({len(result.missing)}): "
+                     + "; ".join(f"{q} {result.data.queries[q]!r}" for q in result.missing))
+    if result.checks:
+        c = result.checks
+        lines.append(f"quotes checked: {c.quotes}; " + ", ".join(f"{kind}: {c.counts.get(kind, 0)}" for kind in KINDS))
+        lines += [f"  e.g. {kind}: {example!r}" for kind, example in c.examples.items()]
     return "\n".join(lines)
 
 
@@ -54,6 +69,8 @@ def failures(result: EvalResult, limit: int = 50) -> list[dict]:
 
 def _unit_text(result: EvalResult, unit: str) -> str:
     index = result.index
+    if unit == MISSING:
+        return "(no passage: the expected phrases are not in the extracted text)"
     if "#" in unit and result.data.expect:
         path, start = unit.rsplit("#", 1)
         return next(p.text for p in index.passages if p.document == path and p.start == int(start))
@@ -96,6 +113,8 @@ def write_report(result: EvalResult, folder: Path) -> Path:
             "",
         ]
         _plot_abstention(result, folder / "abstention.png")
+    if result.missing or result.checks:
+        lines += ["## Real-document checks", "", "```", phrase_summary(result), "```", ""]
     lines += [f"## First-quote failures ({len(failed)} of {result.queries})", ""]
     for row in failed[:100]:
         lines += [

@@ -39,7 +39,11 @@ class Document:
         return list(range(first, last + 1))
 
     def section_at(self, offset: int) -> list[str]:
-        """The heading path above `offset`, outermost first (e.g. ["5 Authenticators", "5.1 Memorized Secrets"])."""
+        """The heading path above `offset`, outermost first (e.g. ["5 Authenticators", "5.1 Memorized Secrets"]).
+
+        Markup before a heading's words on the same line (`# `) counts as part of the heading."""
+        while offset < len(self.text) and not self.text[offset].isalnum() and self.text[offset] != "\n":
+            offset += 1
         path: list[tuple[int, str]] = []
         for start, end, level in self.headings:
             if start > offset:
@@ -48,6 +52,10 @@ class Document:
                 path.pop()
             path.append((level, " ".join(self.text[start:end].split())))
         return [title for _, title in path]
+
+    def section_label(self, offset: int) -> str | None:
+        """The heading path above `offset` as one line ("5 Authenticators › 5.1 Memorized Secrets")."""
+        return SECTION_SEPARATOR.join(self.section_at(offset)) or None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,22 @@ _JUNK_TITLE = re.compile(
 def read_text(data: bytes) -> Extracted:
     text = decode(data)
     title, date, body_start = text_metadata(text, markdown=False)
-    return Extracted(text, title, date, body_start)
+    return Extracted(text, title, date, body_start, headings=heading_lines(text, body_start))
+
+
+def heading_lines(text: str, start: int) -> list[list[int]]:
+    """Headings of plain text: `#` lines (level by their count) and standalone short lines without
+    closing punctuation (an FAQ's question lines included), as [start, end, level] of their words."""
+    found = []
+    for block in re.finditer(r"[^\n]+(?:\n(?![ \t\r]*\n)[^\n]*)*", text[start:]):
+        line = block.group().strip()
+        if "\n" in line or not line or len(line) > 100 or line[-1] in ".,;:!" or not re.search(r"[^\W\d_]", line):
+            continue
+        marks = len(line) - len(line.lstrip("#"))
+        words = line[marks:].strip()
+        a = start + block.start() + block.group().index(words)
+        found.append([a, a + len(words), min(marks, 6) or 1])
+    return found
 
 
 def decode(data: bytes) -> str:
