@@ -1,0 +1,81 @@
+"""Markdown reader: the rendered text, headings as exact spans."""
+
+import re
+
+from hypothesis import given, settings, strategies as st
+
+from quoteback.documents.markdown import read_markdown
+
+SOURCE = """---
+title: "Review Guide"
+date: 2023-12-12
+---
+Setext Title
+============
+
+Some **bold** and __strong__ and *em* text with `code` and a [link](https://example.com/x).
+<!-- a hidden comment -->
+
+## Explain Why {#why}
+
+A <span class="x">raw tag</span> here. ![diagram of flow](img.png)
+
+Sub heading
+-----------
+
+-   First item
+-   Second *item*
+    1. nested one
+
+| Name | Value |
+|------|-------|
+| a    | **1** |
+
+```python
+print("hi")
+```
+"""
+
+
+def test_clean_text_and_metadata():
+    doc = read_markdown(SOURCE.encode())
+    text = doc.text
+    assert doc.title == "Review Guide" and doc.date == "2023-12-12"
+    assert "title:" not in text and "---" not in text
+    assert "Some bold and strong and em text with code and a link." in text
+    for junk in ("**", "__", "`", "{#", "<!--", "hidden comment", "<span", "https://", "diagram of flow"):
+        assert junk not in text, junk
+    assert "A raw tag here." in text
+    assert "- First item\n- Second item\n  1. nested one" in text
+    assert "Name | Value\na | 1" in text
+    assert 'print("hi")' in text
+
+
+def test_headings_setext_and_atx():
+    doc = read_markdown(SOURCE.encode())
+    assert [(doc.text[a:b], level) for a, b, level in doc.headings] == [
+        ("Setext Title", 1), ("Explain Why", 2), ("Sub heading", 2)]
+
+
+def test_date_first_line():
+    doc = read_markdown(b"date 2023-12-12\n\n# Title\n\nBody.\n")
+    assert doc.date == "2023-12-12" and not doc.text.startswith("date") and doc.text.startswith("Title")
+
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
+PHRASE = st.lists(WORD, min_size=1, max_size=5).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 6), PHRASE, PHRASE, st.booleans()), min_size=1, max_size=6))
+def test_property_heading_spans_match_words(sections):
+    lines = []
+    for level, heading, body, strong in sections:
+        lines.append("#" * level + " " + heading + " {#anchor}")
+        lines.append("")
+        lines.append(f"**{body}**" if strong else body)
+        lines.append("")
+    doc = read_markdown("\n".join(lines).encode())
+    assert [doc.text[a:b] for a, b, _ in doc.headings] == [h for _, h, _, _ in sections]
+    assert [level for _, _, level in doc.headings] == [level for level, _, _, _ in sections]
+    assert "**" not in doc.text and not re.search(r"\{#", doc.text)
