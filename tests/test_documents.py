@@ -41,7 +41,8 @@ def test_markdown_front_matter_and_heading(tmp_path):
     a = load_document(tmp_path / "a.md")
     b = load_document(tmp_path / "b.md")
     assert (a.title, a.date) == ("Notes", "2024-02-03")
-    assert a.text[a.body_start:].startswith("# Heading")
+    assert a.text[a.body_start:].startswith("Heading\n\nBody text here.")  # the text a reader sees: no `#`
+    assert a.section_at(a.text.index("Body")) == ["Heading"]
     assert b.title == "Only a heading title" and b.date is None
 
 
@@ -55,7 +56,7 @@ def test_html_text_title_date_and_no_script(tmp_path):
     assert (doc.title, doc.date) == ("Page", "2022-05-06")
     assert "alert" not in doc.text
     assert "First bold para." in doc.text
-    assert doc.text.split("\n\n") == ["Head", "First bold para.", "one", "two"]
+    assert doc.text.split("\n\n") == ["Head", "First bold para.", "- one\n- two"]  # list items one per line
 
 
 def test_pdf_and_docx(tmp_path):

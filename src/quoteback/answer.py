@@ -150,10 +150,10 @@ class Answerer:
         return [q for _, q in quotes]
 
     def _sentence_vectors(self, passage_id: int, text: str) -> np.ndarray:
-        index, sentences = self.index, self.index.passages[passage_id].sentences
-        if index.sentence_vectors is not None:
-            return np.asarray(index.sentence_vectors[index.sentence_offsets[passage_id] : index.sentence_offsets[passage_id + 1]])
-        return self.embedder.encode([text[a:b] for a, b in sentences])
+        rows = self.index.sentence_rows(passage_id)
+        if rows is not None:
+            return np.asarray(rows)
+        return self.embedder.encode([text[a:b] for a, b in self.index.passages[passage_id].sentences])
 
     def _highlights(self, passage_id: int, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
         """The sentence(s) of the quote closest to the question: cosine plus word overlap.

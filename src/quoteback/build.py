@@ -230,8 +230,7 @@ class IndexBuilder:
                 blocks.append(vectors[cursor : cursor + len(p.sentences)])
                 cursor += len(p.sentences)
             else:
-                a, b = previous.sentence_offsets[src], previous.sentence_offsets[src + 1]
-                blocks.append(np.asarray(previous.sentence_vectors[a:b]))
+                blocks.append(np.asarray(previous.sentence_rows(src)))
         return np.concatenate(blocks) if blocks else np.zeros((0, dimension), dtype=np.float32)
 
 

@@ -59,6 +59,12 @@ class Index:
     def model(self) -> str:
         return self.manifest["model"]["name"]
 
+    def sentence_rows(self, passage_id: int) -> np.ndarray | None:
+        """The stored vectors of one passage's sentences, in sentence order (None without them)."""
+        if self.sentence_vectors is None:
+            return None
+        return self.sentence_vectors[self.sentence_offsets[passage_id] : self.sentence_offsets[passage_id + 1]]
+
 
 def live_folder(index_dir: Path) -> Path | None:
     link = Path(index_dir) / CURRENT

@@ -20,6 +20,8 @@ class Hit:
     lexical: float  # BM25 score on a 0..1 scale: divided by the best score of this question (see LEXICAL_FLOOR)
     sentence: float  # cosine of the passage's closest sentence (equals dense without sentence vectors)
     coverage: float = 0.0  # share of the question's keyword weight held by one sentence (top candidates)
+    dense_rank: int = 0  # 0-based rank among the candidates by passage cosine alone
+    lexical_rank: int = 0  # ... and by BM25 alone: the two agreeing is a sign the passage answers
 
 
 RESCORE = 100  # how many top candidates get the sentence keyword coverage
@@ -113,8 +115,9 @@ class Retriever:
                 coverage[top] = self.index.lexical.coverage(query, [self._sentences(int(order[i])) for i in top])
                 fused = fused + self.coverage_weight * coverage
         best = np.argsort(-fused, kind="stable")[:k]
-        return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i]), float(coverage[i]))
-                for i in best]
+        dense_rank, lexical_rank = _ranks(reported), _ranks(lex)
+        return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i]), float(coverage[i]),
+                    int(dense_rank[i]), int(lexical_rank[i])) for i in best]
 
     def _sentences(self, passage_id: int) -> list[str]:
         p = self.index.passages[passage_id]
@@ -127,6 +130,13 @@ class Retriever:
         rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
         sims = np.asarray(self.index.sentence_vectors[rows], dtype=np.float32) @ q
         return np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """0-based rank of each value, highest first."""
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[np.argsort(-np.asarray(values), kind="stable")] = np.arange(len(values))
+    return ranks
 
 
 def _rrf(order: np.ndarray, rankings: list[list[int]], c: int = 60) -> np.ndarray:
