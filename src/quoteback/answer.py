@@ -16,7 +16,8 @@ import numpy as np
 from .documents import Document
 from .embeddings import Encoder
 from .index import Index
-from .retrieval import Retriever
+from .answerability import Calibrator, signals
+from .retrieval import Hit, Retriever
 from .settings import Settings
 
 _WORD = re.compile(r"\w+")
@@ -56,19 +57,27 @@ class Quote:
     section: str | None = None  # heading path above the quote, e.g. "5 Authenticators › 5.1 Memorized Secrets"
 
 
+OUTCOMES = ("answer", "related", "declined")
+RELATED_MESSAGE = "The documents don't answer this directly. The closest passages:"
+
+
 @dataclass
 class Answer:
     question: str
-    answered: bool
+    answered: bool  # True only for a direct answer
     quotes: list[Quote]
     message: str
     searched: str = ""  # the query actually searched (differs for follow-ups)
     valid: bool = True  # False when the question itself was rejected
+    outcome: str = "declined"  # answer | related (closest passages, lower confidence) | declined
+    confidence: float = 0.0  # probability-like: how likely the first quote answers the question
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answered": self.answered,
+            "outcome": self.outcome,
+            "confidence": round(self.confidence, 4),
             "quotes": [asdict(q) for q in self.quotes],
             "message": self.message,
             "searched": self.searched,
@@ -110,12 +119,13 @@ def search_query(question: str, history: Sequence[str] = ()) -> str:
 class Answerer:
     """Configuration in the constructor, work in `ask`."""
 
-    def __init__(self, index: Index, embedder: Encoder, settings: Settings) -> None:
+    def __init__(self, index: Index, embedder: Encoder, settings: Settings, calibrator: Calibrator | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.retriever = Retriever(index, embedder, settings.retrieval, settings.dense_weight, settings.sentence_weight,
                                    settings.candidates, settings.feedback, settings.coverage_weight)
+        self.calibrator = calibrator or Calibrator.load()
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
         problem = validate_question(question, self.settings.max_question_chars)
@@ -124,10 +134,27 @@ class Answerer:
         query = search_query(question, history)
         vector = self.embedder.encode([query])[0]
         hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector)
-        if not hits or hits[0].dense < self.settings.abstain_below:
-            return Answer(question, False, [], decline_message(question), query)
-        quotes = self._quotes(hits, vector, query, k or self.settings.k)
-        return Answer(question, True, quotes, f"Searched for: {query}" if query != question.strip() else "", query)
+        return self.compose(question, query, hits, vector, k or self.settings.k)
+
+    def judge(self, query: str, hits: Sequence[Hit], vector: np.ndarray) -> tuple[str, float]:
+        """The outcome and the confidence that the first passage answers: below the cosine floor
+        the question is off the documents' topic (declined); otherwise the calibrated score decides."""
+        if not hits:
+            return "declined", 0.0
+        confidence = self.calibrator.confidence(signals(query, hits, self.index, vector))
+        if hits[0].dense < self.settings.abstain_below or confidence < self.settings.related_from:
+            return "declined", confidence
+        return ("answer" if confidence >= self.settings.answer_from else "related"), confidence
+
+    def compose(self, question: str, query: str, hits: Sequence[Hit], vector: np.ndarray, k: int) -> Answer:
+        """Quotes for the hits of a search (best first), or a decline."""
+        outcome, confidence = self.judge(query, hits, vector)
+        if outcome == "declined":
+            return Answer(question, False, [], decline_message(question), query, confidence=confidence)
+        quotes = self._quotes(hits, vector, query, k)
+        searched = f"Searched for: {query}" if query != question.strip() else ""
+        message = RELATED_MESSAGE if outcome == "related" else searched
+        return Answer(question, outcome == "answer", quotes, message, query, outcome=outcome, confidence=confidence)
 
     def _quotes(self, hits, vector: np.ndarray, query: str, k: int) -> list[Quote]:
         """Best first; a passage whose words another quote already contains (or the reverse) is merged

@@ -12,6 +12,9 @@ import numpy as np
 from .build import IndexBuilder, settings_fingerprint
 from .datasets import Dataset, doc_id, index_folder, load_dataset, materialise
 from .embeddings import Embedder
+from .answer import Answer, Answerer
+from .answerability import Signals, signals
+from .honesty import honesty
 from .index import Index, load_index
 from .quote_checks import QuoteChecks, normalise
 from .retrieval import Retriever
@@ -51,6 +54,8 @@ class ConfigResult:
     top_passage: dict[str, int]
     top_dense: dict[str, float]  # cosine of the best passage: what abstention looks at
     shown: dict[str, list[int]] = field(default_factory=dict)  # the passages a user would see quoted (first 3)
+    answers: dict[str, Answer] = field(default_factory=dict)  # main configuration: what `ask` would reply
+    signals: dict[str, Signals] = field(default_factory=dict)  # main configuration: what the confidence looked at
 
 
 @dataclass
@@ -66,6 +71,7 @@ class EvalResult:
     split: str = "test"  # which qrels file judged the queries
     missing: list[str] = field(default_factory=list)  # phrase sets: queries whose phrases are in no passage
     checks: QuoteChecks | None = None  # phrase sets: extraction leftovers and citations in the quotes shown
+    honesty: dict[str, Any] = field(default_factory=dict)  # outcomes, reliability, highlight accuracy (see honesty.py)
 
     @property
     def main(self) -> ConfigResult:
@@ -84,6 +90,7 @@ class EvalResult:
             "seconds": round(self.seconds, 1),
             **({"not_in_extracted_text": self.missing} if self.data is not None and self.data.expect else {}),
             **({"quote_checks": self.checks.to_json()} if self.checks else {}),
+            "honesty": {k: v for k, v in self.honesty.items() if k != "curve"},
         }
 
 
@@ -113,7 +120,9 @@ class Evaluator:
         texts = [dataset.queries[q] for q in ids] + list(dataset.unanswerable.values())
         vectors = self.embedder.encode(texts)
         all_ids = ids + list(dataset.unanswerable)
-        results = [self._config(name, index, units, qrels, all_ids, texts, vectors) for name in self.configs]
+        answerer = Answerer(index, self.embedder, self.settings)
+        results = [self._config(name, index, units, qrels, all_ids, texts, vectors, answerer if name == self.configs[-1] else None)
+                   for name in self.configs]
         out = EvalResult(dataset.name, len(ids), results, data=dataset, index=index, qrels=qrels, split=self.split)
         if dataset.expect:
             out.missing = [q for q in ids if MISSING in qrels[q]]
@@ -121,6 +130,7 @@ class Evaluator:
         out.seconds = time.perf_counter() - started
         if dataset.unanswerable:
             out.abstention = abstention(results[-1], ids, list(dataset.unanswerable), self.settings.abstain_below)
+        out.honesty = honesty(out, self.settings)
         return out
 
     def _units(self, dataset: Dataset, index: Index) -> tuple[list[str], dict[str, dict[str, int]]]:
@@ -137,7 +147,7 @@ class Evaluator:
             qrels[qid] = qrels[qid] or {MISSING: 1}
         return units, qrels
 
-    def _config(self, name, index, units, qrels, ids, texts, vectors) -> ConfigResult:
+    def _config(self, name, index, units, qrels, ids, texts, vectors, answerer: Answerer | None = None) -> ConfigResult:
         mode, dense, sentence, feedback = CONFIGS[name]
         retriever = Retriever(
             index, self.embedder, mode,
@@ -147,7 +157,7 @@ class Evaluator:
             self.settings.feedback if feedback is None else feedback,
             self.settings.coverage_weight if dense is None else 0.0,
         )
-        runs, top_passage, top_dense, shown = {}, {}, {}, {}
+        runs, top_passage, top_dense, shown, answers, found = {}, {}, {}, {}, {}, {}
         for qid, text, vector in zip(ids, texts, vectors):
             hits = retriever.search(text, 300, vector=vector)
             ranked: dict[str, float] = {}
@@ -159,9 +169,12 @@ class Evaluator:
             top_passage[qid] = hits[0].passage_id if hits else -1
             top_dense[qid] = hits[0].dense if hits else -1.0
             shown[qid] = [h.passage_id for h in hits[:3]]
+            if answerer is not None and hits:
+                answers[qid] = answerer.compose(text, text, hits[: 3 * answerer.settings.k], vector, answerer.settings.k)
+                found[qid] = signals(text, hits, index, vector)
         judged = {q: runs[q] for q in ids if q in qrels}
         per_query, metrics = score_runs(qrels, {q: dict(ranked) for q, ranked in judged.items()})
-        return ConfigResult(name, metrics, per_query, runs, top_passage, top_dense, shown)
+        return ConfigResult(name, metrics, per_query, runs, top_passage, top_dense, shown, answers, found)
 
 
 def check_quotes(index: Index, result: ConfigResult, ids: list[str]) -> QuoteChecks:
