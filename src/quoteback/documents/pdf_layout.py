@@ -30,7 +30,7 @@ from .model import Extracted
 LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "ft", "\ufb06": "st",
              "\u0132": "IJ", "\u0133": "ij"}
 # Symbol/Wingdings bullets that Word and LaTeX fonts map into the private-use area.
-PUA_BULLETS = {"\uf0b7", "\uf0a7", "\uf0d8", "\uf0fc", "\uf076", "\uf0a8", "\uf0e0", "\uf06e", "\uf0a1", "\uf0f0", "\uf02d"}
+PUA_BULLETS = {"\uf0b7", "\uf0a7", "\uf0d8", "\uf0fc", "\uf076", "\uf0a8", "\uf0e0", "\uf06e", "\uf0a1", "\uf0f0", "\uf02d", "\uf03c"}
 _CHAR_MAP = {ord(k): v for k, v in LIGATURES.items()}
 _CHAR_MAP.update({ord(c): "•" for c in PUA_BULLETS})
 _CHAR_MAP.update({c: " " for c in (0x00A0, 0x1680, 0x202F, 0x205F, 0x3000, *range(0x2000, 0x200B))})
@@ -292,7 +292,8 @@ def _split_paragraphs(block: Block, body: float) -> list[tuple[str, list[Line], 
             short = prev.x1 < block.x0 + width * 0.82
             indent = line.x0 - block.x0 > 4 and line.x0 - prev.x0 > 4 and line.x0 - block.x0 < 40
             bullet = bool(BULLET_RE.match(line.text.strip())) and line.text.strip()[:1] in "•◦▪▫■□●○‣⁃∙·"
-            if (ended and short) or (indent and ended) or (indent and prev.x0 - block.x0 < 2 and short):
+            outdent = line.x0 < prev.x0 - 4
+            if (ended and short) or (indent and ended) or (indent and prev.x0 - block.x0 < 2 and short) or (outdent and ended):
                 starts_para = True
             if bullet:
                 starts_para = starts_para or False
