@@ -1,0 +1,238 @@
+"""The PDF reader on generated PDFs: two columns, running header and footer, ligatures,
+hyphenation, headings, page offsets; scanned pages OCR'd; the cleanup's invariants."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quoteback.documents import load_corpus, load_document
+from quoteback.documents.pdf import NO_OCR, usable
+from quoteback.documents.pdf_layout import Block, Line, Page, assemble, clean_chars
+
+fpdf = pytest.importorskip("fpdf")
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+
+def _font() -> str | None:
+    candidates = [Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")]
+    try:
+        import matplotlib
+
+        candidates.append(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    except ImportError:
+        pass
+    return next((str(p) for p in candidates if p.exists()), None)
+
+
+FONT = _font()
+needs_font = pytest.mark.skipif(FONT is None, reason="no DejaVuSans.ttf for ligature glyphs")
+
+# page -> (left column lines, right column lines); the first left line of page 1 is a heading
+PAGES = [
+    (["The left column begins with a complete",
+      "sentence about the \ufb01rst \ufb02oor of the",
+      "archive, which the clerks keep by incre-",
+      "menting a ledger every single morning."],
+     ["The right column talks about the of\ufb01ce",
+      "and its ef\ufb01cient staff who walk beside",
+      "the river"]),
+    (["runs north past the mill to the harbour.",
+      "Pelicans nest on the second page where",
+      "nobody disturbs them at all."],
+     ["Second page right column text closes",
+      "this part of the story."]),
+    (["Third page mentions lighthouses and",
+      "the keepers who trim their lamps."],
+     ["Nothing else happens on the final page",
+      "of this small document."]),
+]
+
+
+def _two_column_pdf(path: Path) -> Path:
+    pdf = fpdf.FPDF(unit="pt", format="letter")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("dejavu", "", FONT)
+    pdf.set_title("Chunk Size and the Archive")
+    for number, (left, right) in enumerate(PAGES, start=1):
+        pdf.add_page()
+        pdf.set_font("dejavu", size=9)
+        pdf.set_xy(72, 30)
+        pdf.cell(300, 12, "Quoteback Test Journal Vol. 7")
+        pdf.set_xy(290, 750)
+        pdf.cell(40, 12, f"Page {number}")
+        y = 90
+        if number == 1:
+            pdf.set_font("dejavu", size=13)
+            pdf.set_xy(72, y)
+            pdf.cell(220, 16, "2.5 Chunk Size")
+            y += 28
+        pdf.set_font("dejavu", size=10)
+        for column_x, lines in ((72, left), (320, right)):
+            line_y = y if column_x == 72 else 90
+            for line in lines:
+                pdf.set_xy(column_x, line_y)
+                pdf.cell(220, 12, line)
+                line_y += 12
+    pdf.output(str(path))
+    return path
+
+
+@needs_poppler
+@needs_font
+def test_two_column_pdf_reads_like_the_page(tmp_path):
+    doc = load_document(_two_column_pdf(tmp_path / "columns.pdf"))
+    text = doc.text
+    # running header and footer page numbers gone
+    assert "Quoteback Test Journal" not in text and not re.search(r"Page \d", text)
+    # ligatures expanded, hyphenation joined
+    assert not re.search("[\ufb00-\ufb06]", text)
+    assert "the first floor of the archive" in text
+    assert "the office and its efficient staff" in text
+    assert "keep by incrementing a ledger" in text
+    # left column's sentence complete before the right column's starts
+    assert text.index("every single morning.") < text.index("The right column")
+    # the heading is its own block and recorded
+    start, end, level = doc.headings[0]
+    assert text[start:end] == "2.5 Chunk Size" and level == 2
+    assert text[end:end + 2] == "\n\n" and (start == 0 or text[start - 2:start] == "\n\n")
+    # a paragraph going on over the page break is one block spanning two pages
+    joined = text.index("walk beside the river runs north past the mill")
+    assert "\n\n" not in text[joined:text.index("harbour.")]
+    assert doc.pages_of(joined, text.index("harbour.")) == [1, 2]
+    # page offsets
+    assert len(doc.pages) == 3 and doc.pages[0] == 0
+    assert doc.page_at(text.index("Pelicans nest")) == 2
+    assert doc.page_at(text.index("lighthouses")) == 3
+    assert doc.page_at(text.index("The left column")) == 1
+    assert doc.title == "Chunk Size and the Archive"  # metadata title, its words on the page
+
+
+def _image_pdf(path: Path, sentences: list[str | None]) -> Path:
+    """One page per sentence: None a page with a text layer, a string an image of the text only."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    pdf = fpdf.FPDF(unit="pt", format="letter")
+    for i, sentence in enumerate(sentences):
+        pdf.add_page()
+        if sentence is None:
+            pdf.set_font("helvetica", size=12)
+            pdf.set_xy(72, 72)
+            pdf.cell(400, 14, "This cover page has an ordinary text layer.")
+            continue
+        image = Image.new("L", (2550, 3300), 255)  # letter at 300 dpi
+        draw = ImageDraw.Draw(image)
+        font = ImageFont.truetype(FONT, 48)
+        draw.text((300, 400), sentence, fill=0, font=font)
+        png = Path(tempfile.mkdtemp()) / f"scan-{i}.png"  # not beside the PDF: that may be a corpus folder
+        image.save(png)
+        pdf.image(str(png), x=0, y=0, w=612, h=792)
+    pdf.output(str(path))
+    return path
+
+
+SCANNED = "The quick brown fox jumps over the lazy dog."
+
+
+@needs_poppler
+@needs_font
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr not installed")
+def test_image_only_page_is_ocrd_with_its_page_number(tmp_path):
+    doc = load_document(_image_pdf(tmp_path / "scan.pdf", [None, SCANNED]))
+    assert "This cover page has an ordinary text layer." in doc.text
+    at = doc.text.find(SCANNED)
+    assert at >= 0, doc.text
+    assert doc.page_at(at) == 2 and len(doc.pages) == 2
+
+
+@needs_poppler
+@needs_font
+def test_without_tesseract_a_scan_is_skipped_with_the_reason(tmp_path, monkeypatch):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _image_pdf(folder / "scan.pdf", [SCANNED])
+    _image_pdf(folder / "mixed.pdf", [None, SCANNED])
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "tesseract" else real_which(name, *a, **k))
+    corpus = load_corpus(folder)
+    assert {s.path: s.reason for s in corpus.skipped} == {"scan.pdf": NO_OCR}
+    [mixed] = corpus.documents
+    assert "ordinary text layer" in mixed.text and "fox" not in mixed.text
+    assert any(n.path == "mixed.pdf" and "page 2" in n.message and "tesseract" in n.message for n in corpus.notices)
+
+
+def test_garbage_text_layer_is_not_usable():
+    assert usable("Incident response is a complex undertaking that requires planning and resources.")
+    assert not usable("\ue000\ue001\ue002 \ue003\ue004 \ue005\ue006\ue007 \ue008\ue009")
+    assert not usable("#$%& 1234 %%% ### 5678 (((( )))) 9999")
+    assert not usable("xqzt bcdfg hjklmn pqrstv wxzq bcdf ghjk lmnp qrst vwxz")
+    table_of_contents = "Executive Summary ..................................... 1\n1. Introduction ................ 3"
+    assert usable(table_of_contents)
+
+
+def test_clean_chars():
+    assert clean_chars("\ufb01ne \ufb02ow e\ufb00ort o\ufb03ce ba\ufb04e \ufb05 \ufb06") == "fine flow effort office baffle ft st"
+    assert clean_chars("a\u00a0b\u2009c\u00adde\u200b") == "a b cde"
+
+
+# ---------------------------------------------------------------- invariants of the cleanup
+
+_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz\ufb01\ufb02", min_size=1, max_size=9)
+_line_text = st.lists(_word, min_size=1, max_size=8).map(" ".join)
+_title_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz\ufb01", min_size=3, max_size=9)
+_heading = st.tuples(st.lists(st.integers(1, 9), min_size=1, max_size=3), st.lists(_title_word, min_size=1, max_size=4)).map(
+    lambda t: ".".join(map(str, t[0])) + " " + " ".join(w.capitalize() for w in t[1]))
+_block = st.one_of(
+    st.tuples(st.just("heading"), _heading),
+    st.tuples(st.just("para"), st.lists(st.one_of(_line_text, _line_text.map(lambda s: s + "-"), _line_text.map(lambda s: s + ".")),
+                                        min_size=1, max_size=5)),
+)
+
+
+def _pages(spec: list[list[tuple]]) -> list[Page]:
+    pages = []
+    for page_spec in spec:
+        page = Page(612, 792)
+        y = 80.0
+        for kind, content in page_spec:
+            lines = [content] if kind == "heading" else content
+            size = 12.0 if kind == "heading" else 10.0
+            block = []
+            for text in lines:
+                block.append(Line(text, 72, y, 72 + 5 * len(text), y + size, size))
+                y += size + 2
+            page.blocks.append(Block(block))
+            y += 10
+        pages.append(page)
+    return pages
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_block, min_size=0, max_size=5), min_size=1, max_size=4))
+def test_cleanup_invariants(spec):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = assemble(_pages(spec))
+    text = result.text
+    assert len(result.pages) == len(spec)
+    assert result.pages == sorted(result.pages) and all(0 <= p <= len(text) for p in result.pages)
+    assert not re.search("[\ufb00-\ufb06]", text) and "\n\n\n" not in text
+    headings_written = [" ".join(clean_chars(c).split()) for page in spec for kind, c in page if kind == "heading"]
+    seen = []
+    for start, end, level in result.headings:
+        span = text[start:end]
+        assert span and span == span.strip() and "\n\n" not in span and level >= 1
+        assert (start == 0 or text[start - 2:start] == "\n\n") and text[end:end + 2] in ("", "\n\n")
+        seen.append(span)
+    # every heading written (numbered, capitalised) comes out as a heading span equal to its text
+    for heading in headings_written:
+        if headings_written.count(heading) > 1:
+            continue  # the same line on several pages may rightly be taken for a running header
+        assert any(s == heading or s.startswith(heading + " ") for s in seen), (heading, seen)
