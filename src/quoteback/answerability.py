@@ -117,7 +117,10 @@ class Calibrator:
     fitted_on: tuple[str, ...] = ()
 
     def confidence(self, s: Signals) -> float:
-        z = self.bias + float(np.dot(self.weights, s.vector()))
+        return self.confidence_of(s.vector())
+
+    def confidence_of(self, vector: np.ndarray) -> float:
+        z = self.bias + float(np.dot(self.weights, vector))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def save(self, path: Path = COEFFICIENTS) -> None:
@@ -137,17 +140,19 @@ def _load(path: str) -> Calibrator:
     return Calibrator(tuple(data["weights"]), float(data["bias"]), tuple(data.get("fitted_on", ())))
 
 
-def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50,
+        sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Logistic regression by Newton's method with a small L2 penalty (not on the bias): few
     features, a few thousand rows, no dependency needed. Returns (weights, bias)."""
+    r = np.ones(len(x)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     design = np.hstack([np.ones((len(x), 1)), x])
     beta = np.zeros(design.shape[1])
     penalty = np.eye(design.shape[1]) * l2
     penalty[0, 0] = 0.0
     for _ in range(steps):
         p = 1 / (1 + np.exp(-np.clip(design @ beta, -30, 30)))
-        gradient = design.T @ (p - y) + penalty @ beta
-        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        gradient = design.T @ (r * (p - y)) + penalty @ beta
+        hessian = design.T @ (design * (r * p * (1 - p))[:, None]) + penalty
         step = np.linalg.solve(hessian, gradient)
         beta -= step
         if np.abs(step).max() < 1e-8:

@@ -25,6 +25,7 @@ class Dataset:
     unanswerable: dict[str, str] = field(default_factory=dict)
     expect: dict[str, str | list[str]] = field(default_factory=dict)  # query id -> phrase(s) (passage-level sets)
     corpus_dir: Path | None = None  # set for sets that point at a folder of real documents
+    kinds: dict[str, str] = field(default_factory=dict)  # unanswerable query id -> "on-topic" | "off-topic" when given
 
 
 def cache_root() -> Path:
@@ -45,13 +46,15 @@ def load_dataset(folder: Path, split: str = "test") -> Dataset:
         raise FileNotFoundError(f"{folder} is not an evaluation set: queries.jsonl is missing")
     rows = _jsonl(folder / "queries.jsonl")
     queries = {str(r["_id"]): r["text"] for r in rows}
-    unanswerable = {}
+    unanswerable, kinds = {}, {}
     if (folder / "queries-unanswerable.jsonl").is_file():
-        unanswerable = {str(r["_id"]): r["text"] for r in _jsonl(folder / "queries-unanswerable.jsonl")}
+        extra = _jsonl(folder / "queries-unanswerable.jsonl")
+        unanswerable = {str(r["_id"]): r["text"] for r in extra}
+        kinds = {str(r["_id"]): r["kind"] for r in extra if r.get("kind")}
     meta = json.loads((folder / "dataset.json").read_text()) if (folder / "dataset.json").is_file() else {}
     if "corpus_dir" in meta:
         expect = {str(r["_id"]): r["expect"] for r in rows}
-        return Dataset(meta.get("name", folder.name), folder, queries, {}, unanswerable, expect, (folder / meta["corpus_dir"]).resolve())
+        return Dataset(meta.get("name", folder.name), folder, queries, {}, unanswerable, expect, (folder / meta["corpus_dir"]).resolve(), kinds)
     qrels_file = folder / "qrels" / f"{split}.tsv"
     if not qrels_file.is_file():
         found = sorted(p.stem for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
@@ -65,7 +68,7 @@ def load_dataset(folder: Path, split: str = "test") -> Dataset:
                 continue  # header
             if len(parts) >= 3 and int(parts[-1]) > 0:
                 qrels.setdefault(parts[0], {})[parts[1]] = int(parts[-1])
-    return Dataset(folder.name, folder, queries, qrels, unanswerable)
+    return Dataset(folder.name, folder, queries, qrels, unanswerable, kinds=kinds)
 
 
 def doc_file(doc_id: str) -> str:

@@ -33,6 +33,8 @@ def honesty(result: "EvalResult", settings: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {
         "answerable": shares([main.answers[q].outcome for q in answerable]),
         "unanswerable": shares([main.answers[q].outcome for q in unanswerable]) if unanswerable else {},
+        **{f"unanswerable_{kind}": shares([main.answers[q].outcome for q in unanswerable if result.data.kinds.get(q) == kind])
+           for kind in sorted(set(result.data.kinds.values()))},
         "reliability": reliability([main.answers[q].confidence for q in answerable + unanswerable],
                                    [right.get(q, False) for q in answerable + unanswerable]),
         "thresholds": {"answer_from": settings.answer_from, "related_from": settings.related_from,
