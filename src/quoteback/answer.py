@@ -16,7 +16,7 @@ import numpy as np
 from .documents import Document
 from .embeddings import Encoder
 from .index import Index
-from .answerability import Calibrator, signals
+from .answerability import Calibrator, answering_sentences, signals, type_missing
 from .retrieval import Hit, Retriever
 from .settings import Settings
 
@@ -183,18 +183,21 @@ class Answerer:
         return self.embedder.encode([text[a:b] for a, b in self.index.passages[passage_id].sentences])
 
     def _highlights(self, passage_id: int, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
-        """The sentence(s) of the quote closest to the question: cosine plus word overlap.
+        """The sentence(s) of the quote closest to the question: cosine plus word overlap, less
+        when the question asks for a number, date or name that the sentence does not hold.
 
-        Question lines (an FAQ's own question) are not highlighted unless nothing else is there.
+        Headings and question lines (an FAQ's own question) are not highlighted unless nothing
+        else is there: they repeat the question's words but answer nothing.
         """
         sentences = self.index.passages[passage_id].sentences
         all_vectors = self._sentence_vectors(passage_id, text)
-        keep = [i for i, (a, b) in enumerate(sentences) if not text[a:b].rstrip().endswith("?")] or list(range(len(sentences)))
+        keep = answering_sentences(self.index, passage_id)
         candidates = [sentences[i] for i in keep]
         vectors = all_vectors[keep]
         query_words = set(_WORD.findall(query.lower()))
         overlap = np.array([len(query_words & set(_WORD.findall(text[a:b].lower()))) / (len(query_words) or 1) for a, b in candidates])
-        score = vectors @ vector + 0.3 * overlap
+        missing = np.array([type_missing(query, text[a:b]) for a, b in candidates])
+        score = vectors @ vector + 0.3 * overlap - 0.1 * missing
         best = float(score.max())
         return [list(s) for s, v in zip(candidates, score) if v >= best - 0.03]
 

@@ -65,13 +65,27 @@ NAMES = [f.name for f in fields(Signals)]
 
 
 def best_sentence(index: Index, hit: Hit, q: np.ndarray) -> tuple[int, int]:
-    """The span of the passage's sentence closest to the question (sentence vectors when stored)."""
+    """The span of the passage's sentence closest to the question (sentence vectors when stored),
+    leaving out headings and question lines while the passage has other sentences."""
     passage = index.passages[hit.passage_id]
     sentences = passage.sentences or [(passage.start, passage.end)]
     rows = index.sentence_rows(hit.passage_id)
     if rows is None or len(rows) != len(sentences):
         return sentences[0]
-    return sentences[int(np.argmax(np.asarray(rows, dtype=np.float32) @ q))]
+    keep = answering_sentences(index, hit.passage_id)
+    scores = np.asarray(rows, dtype=np.float32)[keep] @ q
+    return sentences[keep[int(np.argmax(scores))]]
+
+
+def answering_sentences(index: Index, passage_id: int) -> list[int]:
+    """Positions of the passage's sentences that can answer: not a heading, not a question line
+    (an FAQ's own question repeats the words asked and answers nothing); all when none is left."""
+    passage = index.passages[passage_id]
+    doc = index.documents[passage.document]
+    headings = [(a, b) for a, b, _ in doc.headings if a < passage.end and b > passage.start]
+    keep = [i for i, (a, b) in enumerate(passage.sentences)
+            if not doc.text[a:b].rstrip().endswith("?") and not any(ha <= a and b <= hb for ha, hb in headings)]
+    return keep or list(range(len(passage.sentences)))
 
 
 def signals(question: str, hits: Sequence[Hit], index: Index, q: np.ndarray) -> Signals:
@@ -86,7 +100,7 @@ def signals(question: str, hits: Sequence[Hit], index: Index, q: np.ndarray) -> 
         coverage=top.coverage,
         anchors=_anchor_share(question, passage.text),
         agreement=0.5 / (1 + top.dense_rank) + 0.5 / (1 + top.lexical_rank),
-        type_missing=_type_missing(question, text[a:b]),
+        type_missing=type_missing(question, text[a:b]),
     )
 
 
@@ -101,7 +115,8 @@ def _anchor_share(question: str, passage: str) -> float:
     return sum(1 for w in anchors if w in held or (len(w) > 5 and any(h.startswith(w[:6]) for h in held))) / len(anchors)
 
 
-def _type_missing(question: str, sentence: str) -> float:
+def type_missing(question: str, sentence: str) -> float:
+    """1.0 when the question asks for a number, date or name and the sentence holds none; else 0."""
     for asks, holds in _ASKS:
         if asks.search(question):
             return 0.0 if holds.search(sentence) else 1.0

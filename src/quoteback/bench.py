@@ -88,8 +88,8 @@ def _run(work: Path, quick: bool, peer: bool, log: Callable[[str], None]) -> dic
     docs = real_documents(n_passages * 2)
     write_corpus(corpus, docs[: _docs_for(docs, n_passages)])
     chunker = Chunker(**settings.chunker_settings())
-    passages = [(d.title, p) for d in (load_document(f, f.name) for f in sorted(corpus.iterdir())) for p in chunker.split(d)]
-    texts = [embedding_text(p, title, True) for title, p in passages]
+    passages = [(d, p) for d in (load_document(f, f.name) for f in sorted(corpus.iterdir())) for p in chunker.split(d)]
+    texts = [embedding_text(p, d, True) for d, p in passages]
     log(f"{len(texts)} passages of real text; raw encode…")
     vectors: dict[str, np.ndarray] = {}
     raw = _timed(lambda: vectors.setdefault("torch", embedder.model.encode(

@@ -15,7 +15,7 @@ import numpy as np
 from . import __version__
 from .documents import Notice, Skipped, corpus_files, file_hash, load_corpus
 from .embeddings import Embedder, Encoder
-from .index import FORMAT_VERSION, Index, IndexError_, IndexMissing, embedding_text, load_index, read_manifest, write_index
+from .index import FORMAT_VERSION, TEXT_VERSION, Index, IndexError_, IndexMissing, embedding_text, load_index, read_manifest, write_index
 from .passages import Chunker, Passage
 from .settings import Settings
 
@@ -59,7 +59,7 @@ class Status:
 
 def settings_fingerprint(settings: Settings, dimension: int | None = None) -> dict[str, Any]:
     fp = {"model": settings.model, "chunker": settings.chunker_settings(), "embed_title": settings.embed_title,
-          "sentence_vectors": settings.sentence_vectors}
+          "sentence_vectors": settings.sentence_vectors, "text_version": TEXT_VERSION}
     if settings.backend != "torch":  # named only when not the default, so older indexes stay valid
         fp["backend"] = settings.backend
     if dimension is not None:
@@ -69,7 +69,7 @@ def settings_fingerprint(settings: Settings, dimension: int | None = None) -> di
 
 def _manifest_fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
     fp = {"model": manifest["model"]["name"], "chunker": manifest["chunker"], "embed_title": manifest.get("embed_title"),
-          "sentence_vectors": manifest.get("sentence_vectors")}
+          "sentence_vectors": manifest.get("sentence_vectors"), "text_version": manifest.get("text_version")}
     if manifest["model"].get("backend", "torch") != "torch":
         fp["backend"] = manifest["model"]["backend"]
     return fp
@@ -177,8 +177,8 @@ class IndexBuilder:
                 for i in old_rows.get(doc.path, []):
                     passages.append(previous.passages[i])
                     source.append(i)
-        titles = {d.path: d.title for d in documents}
-        texts = [embedding_text(p, titles[p.document], s.embed_title) for p in passages]
+        by_path = {d.path: d for d in documents}
+        texts = [embedding_text(p, by_path[p.document], s.embed_title) for p in passages]
         to_embed = [i for i, src in enumerate(source) if src < 0]
         reused = [i for i, src in enumerate(source) if src >= 0]
         new_vectors = self.embedder.encode(
@@ -201,6 +201,7 @@ class IndexBuilder:
             "chunker": s.chunker_settings(),
             "embed_title": s.embed_title,
             "sentence_vectors": s.sentence_vectors,
+            "text_version": TEXT_VERSION,
             "bm25": s.bm25_settings(),
             "index_type": index_type,
             "passages": len(passages),

@@ -21,6 +21,7 @@ from .lexical import Lexical
 from .passages import Passage
 
 FORMAT_VERSION = 2  # 2: documents carry pages and headings
+TEXT_VERSION = 3  # how documents are read, cut and contextualised: a change rebuilds indexes fully
 CURRENT = "current"
 REBUILD_HINT = "run `quoteback build --force` to rebuild it"
 
@@ -220,9 +221,15 @@ def write_index(
     return folder
 
 
-def embedding_text(passage: Passage, title: str, with_title: bool) -> str:
-    """What gets embedded (and BM25-indexed): the passage, optionally after its document title."""
-    return f"{title}\n{passage.text}" if with_title and title else passage.text
+def embedding_text(passage: Passage, document: Document, with_context: bool) -> str:
+    """What gets embedded (and BM25-indexed): the passage, optionally after where it sits: the
+    document title and the headings above it that the passage does not itself start with (a list
+    item under "Label comment severity" is about comment severity)."""
+    if not with_context:
+        return passage.text
+    path = [h for h in document.section_at(passage.start) if h != document.title and not passage.text.startswith(h)]
+    context = " › ".join(x for x in (document.title, *path) if x)
+    return f"{context}\n{passage.text}" if context else passage.text
 
 
 def _fsync_tree(folder: Path) -> None:

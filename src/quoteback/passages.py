@@ -16,6 +16,7 @@ Span = tuple[int, int]
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _STARTS_BLOCK = re.compile(r"^[ \t]*(?:#{1,6}[ \t]|[-*+•][ \t]|\d{1,3}[.)][ \t])")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•▪◦][ \t]|\d{1,3}[.)][ \t]|\(?[a-z0-9]{1,2}\)[ \t])")
 _HARD_LIMIT_FACTOR = 4  # a "sentence" longer than this many max_chars is unpunctuated text: split it
 
 
@@ -54,7 +55,8 @@ class _Block:
     start: int
     end: int
     sentences: list[Span]
-    lead: bool  # a heading or question line that belongs with what follows
+    lead: bool  # a heading, question line or "as follows:" line that belongs with what follows
+    item: bool = False  # a list item or table: consecutive ones stay together
 
 
 class Chunker:
@@ -94,14 +96,15 @@ class Chunker:
                 continue
             a, b = sentences[0][0], sentences[-1][1]
             body = text[a:b]
-            lead = (a, b) in headings or (
+            item = bool(lines) or bool(_LIST_ITEM.match(body))
+            lead = (a, b) in headings or (not item and body.endswith(":")) or (
                 not lines
                 and "\n" not in body
                 and len(body) <= 150
                 and (body.lstrip().startswith("#") or body[-1] not in ".!,;\"'”’)")
                 and len(sentences) == 1
             )
-            blocks.append(_Block(a, b, sentences, lead))
+            blocks.append(_Block(a, b, sentences, lead, item and not lead))
         return blocks
 
     def _limit(self, text: str, sentences: list[Span]) -> list[Span]:
@@ -119,9 +122,14 @@ class Chunker:
 
     @staticmethod
     def _groups(blocks: list[_Block]) -> list[list[_Block]]:
+        """Leads join the block after them; a run of list items (or table rows) stays one group,
+        with the line that introduced it, so a list answer is quoted whole where it fits."""
         groups: list[list[_Block]] = []
         pending: list[_Block] = []
         for block in blocks:
+            if block.item and not pending and groups and groups[-1][-1].item:
+                groups[-1].append(block)
+                continue
             pending.append(block)
             if not block.lead:
                 groups.append(pending)

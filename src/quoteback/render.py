@@ -24,8 +24,10 @@ def to_terminal(answer: Answer, color: bool = False) -> str:
     if answer.searched and answer.searched != answer.question.strip():
         lines.append(f"(searched: {answer.searched})")
     if not answer.answered:
-        lines.append(answer.message)
+        lines.append(answer.message + (f" (confidence {answer.confidence:.0%})" if answer.outcome == "related" else ""))
     start, end = (BOLD, PLAIN) if color else ("**", "**")
+    if answer.outcome == "related":
+        start = end = ""  # no sentence is presented as the answer
     for quote in answer.quotes:
         lines.append("")
         lines.extend("> " + line for line in _marked(quote, start, end).splitlines())
@@ -70,21 +72,27 @@ def escape(text: str) -> str:
 
 
 def to_markdown(answer: Answer) -> str:
-    """Quotes as block quotes with the answering sentence highlighted; fixed framing only."""
-    if not answer.valid or not answer.answered:
+    """Quotes as block quotes with the answering sentence highlighted; fixed framing only.
+
+    Related passages (the documents don't answer directly) are framed as such, with the
+    confidence, and their quotes carry no highlight: no sentence is presented as the answer."""
+    if not answer.valid or not answer.quotes:
         return escape(answer.message)
+    related = answer.outcome == "related"
     parts = []
+    if related:
+        parts.append(f"⚠️ *{escape(answer.message)}* (confidence {answer.confidence:.0%})")
     if answer.searched and answer.searched != answer.question.strip():
         parts.append(f"*Searched for:* {escape(answer.searched)}")
     for quote in answer.quotes:
-        parts.append(f"**From {escape(quote.title)}:**")
-        parts.append(_blockquote(quote))
+        parts.append(f"**{'Related passage, from' if related else 'From'} {escape(quote.title)}:**")
+        parts.append(_blockquote(quote, marks=not related))
         parts.append(_source(quote))
     return "\n\n".join(parts)
 
 
-def _blockquote(quote: Quote) -> str:
-    body = "".join(f"<mark>{escape(piece)}</mark>" if lit else escape(piece) for piece, lit in _segments(quote))
+def _blockquote(quote: Quote, marks: bool = True) -> str:
+    body = "".join(f"<mark>{escape(piece)}</mark>" if lit and marks else escape(piece) for piece, lit in _segments(quote))
     return "\n".join("> " + line if line.strip() else ">" for line in body.split("\n"))
 
 

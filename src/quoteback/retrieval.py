@@ -69,7 +69,7 @@ class Retriever:
         top = [h.passage_id for h in hits[: self.feedback]]
         moved = q + np.asarray(self.index.embeddings[top], dtype=np.float32).mean(axis=0)
         moved /= np.linalg.norm(moved)
-        texts = [embedding_text(self.index.passages[i], self.index.documents[self.index.passages[i].document].title, True) for i in top]
+        texts = [embedding_text(self.index.passages[i], self.index.documents[self.index.passages[i].document], True) for i in top]
         expansion = self.index.lexical.expansion(query, texts)[:n]
         return self._search(query, moved, 0.5 * lexical + 0.5 * expansion, k, q)
 

@@ -1,0 +1,69 @@
+import json
+
+import numpy as np
+import pytest
+
+from quoteback.answerability import COEFFICIENTS, NAMES, Calibrator, fit, reliability, type_missing
+
+
+def test_fit_is_deterministic_and_finds_the_telling_signal():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = (x[:, 0] + 0.3 * rng.normal(size=400) > 0).astype(float)
+    w1, b1 = fit(x, y)
+    w2, b2 = fit(x, y)
+    assert np.array_equal(w1, w2) and b1 == b2
+    assert w1[0] > 2 and abs(w1[1]) < 0.5 and abs(w1[2]) < 0.5
+
+
+def test_reliability_table_compares_predicted_and_observed():
+    rows = reliability([0.05, 0.15, 0.95, 0.97], [False, False, True, False])
+    assert [r["bin"] for r in rows] == ["0.0–0.1", "0.1–0.2", "0.9–1.0"]
+    assert rows[-1]["questions"] == 2 and rows[-1]["observed"] == 0.5 and rows[-1]["predicted"] == 0.96
+
+
+def test_the_shipped_coefficients_match_the_signals():
+    data = json.loads(COEFFICIENTS.read_text())
+    assert data["signals"] == NAMES and len(data["weights"]) == len(NAMES)
+    assert data["fitted_on"], "fitted by python -m quoteback.calibrate, naming its sets"
+    Calibrator.load()
+
+
+@pytest.mark.parametrize("question, sentence, missing", [
+    ("How many fighters are there?", "About 1,000 fighters are deployed.", 0.0),
+    ("How many fighters are there?", "Fighters are deployed in the north.", 1.0),
+    ("When was the mission set up?", "It was established in 2013.", 0.0),
+    ("Who founded it?", "it was founded long ago by a group.", 1.0),
+    ("Why is the UN leaving?", "Because the situation is volatile.", 0.0),
+])
+def test_the_kind_of_answer_asked_for(question, sentence, missing):
+    assert type_missing(question, sentence) == missing
+
+
+def test_three_outcomes_on_the_shipped_corpus(seed_ready):
+    answerer = seed_ready.answerer
+    answered = answerer.ask("What is MINUSMA?")
+    assert answered.outcome == "answer" and answered.answered and answered.confidence >= answerer.settings.answer_from
+    off_topic = answerer.ask("How do I bake sourdough bread?")
+    assert off_topic.outcome == "declined" and not off_topic.quotes and not off_topic.answered
+    unanswered = answerer.ask("How many Wagner fighters are in Mali?")  # on topic, the FAQ gives no number
+    assert unanswered.outcome in ("related", "declined") and not unanswered.answered
+    if unanswered.outcome == "related":
+        assert unanswered.quotes and unanswered.message.startswith("The documents don't answer this directly")
+    assert unanswered.confidence < answered.confidence
+
+
+def test_the_highlight_is_the_answering_sentence_not_the_heading(tmp_path, embedder, settings_for):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "vault.md").write_text(
+        "# Station handbook\n\n## Osprey Vault Notes\n\nThe vault sits behind the radio room. "
+        "The combination is known only to Dr. Amara Reyes and the station chief. It is changed every March.\n\n"
+        "## Kitchen\n\nThe kitchen opens at six in the morning and closes at ten at night.\n")
+    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask("Who knows the Osprey vault combination?")
+    quote = answer.quotes[0]
+    assert quote.section == "Station handbook › Osprey Vault Notes"
+    marked = [quote.text[a - quote.start : b - quote.start] for a, b in quote.highlights]
+    assert marked == ["The combination is known only to Dr. Amara Reyes and the station chief."]
