@@ -97,3 +97,25 @@ def test_broken_documents_are_skipped_with_reasons(tmp_path):
 def test_missing_corpus_folder(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_corpus(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("title, usable", [
+    ("paper.dvi", None), ("Microsoft Word - draft 3.docx", None), ("untitled", None), ("", None), ("  ", None),
+    ("12", None), ("Dynamo: Amazon's Highly Available Key-value Store", "Dynamo: Amazon's Highly Available Key-value Store"),
+    ("In Search of an Understandable Consensus Algorithm", "In Search of an Understandable Consensus Algorithm"),
+])
+def test_junk_titles_are_ignored(title, usable):
+    from quoteback.documents.text import usable_title
+
+    assert usable_title(title) == usable
+
+
+def test_a_junk_title_falls_back_to_the_first_heading(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "Microsoft Word - report-final.docx"
+    document.add_heading("Harbour Survey 2024", level=1)
+    document.add_paragraph("The survey counted forty boats.")
+    document.save(tmp_path / "r.docx")
+    assert load_document(tmp_path / "r.docx").title == "Harbour Survey 2024"
