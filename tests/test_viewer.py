@@ -126,6 +126,19 @@ def _quote_in_view(page) -> bool:
     )
 
 
+def _marked_pixels(png: bytes) -> int:
+    """Pixels of the marker's yellow over white paper in a page image."""
+    import io
+
+    from PIL import Image
+
+    import numpy as np
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(((r > 240) & (g > 210) & (g < 245) & (b < 190)).sum())
+
+
 def _shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
@@ -162,6 +175,7 @@ def test_pdf_quote_from_an_answer_opens_at_the_page(view_page, viewer_server):
     assert width >= 800
     status, kind, data = _get(viewer_server.url + image.get_attribute("src"))
     assert status == 200 and kind == "image/png" and data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    assert _marked_pixels(data) > 5_000  # the quoted lines are painted yellow
     image.scroll_into_view_if_needed()
     _shot(page, "viewer-pdf")
     ARTIFACTS.joinpath("viewer-pdf-page1.png").write_bytes(data)
@@ -180,7 +194,7 @@ def test_quote_across_a_page_break_shows_both_pages(view_page, viewer_server):
     page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
     _shot(page, "viewer-pdf-two-pages")
     status, kind, data = _get(viewer_server.url + page.locator("img.page-image").nth(1).get_attribute("src"))
-    assert status == 200 and kind == "image/png"
+    assert status == 200 and kind == "image/png" and _marked_pixels(data) > 1_000
     ARTIFACTS.joinpath("viewer-pdf-page2.png").write_bytes(data)
 
 
@@ -260,6 +274,14 @@ def test_page_image_errors(viewer_server):
     assert _get(base + "doc=..%2F..%2Fetc%2Fpasswd&page=1&start=0&end=5")[0] == 404
 
 
+def test_pdf_text_matching_tolerates_extraction_differences():
+    from quoteback.viewer import normalise
+
+    assert normalise("The \ufb01ne exam-\nple,  ok")[0] == normalise("The fine example ok")[0] == "thefineexampleok"
+    text, where = normalise("a\ufb01 b")
+    assert text == "afib" and where == [0, 1, 1, 3]
+
+
 def test_view_url_is_relative_and_encoded():
     assert view_url("a b/c&d.pdf", 3, 9) == "/view?doc=a%20b%2Fc%26d.pdf&start=3&end=9"
 
@@ -277,7 +299,7 @@ def test_view_requires_the_chat_login(tmp_path):
     with gr.Blocks() as demo:
         gr.Markdown("hi")
     app = create_app(demo, service, auth=("ann", "secret"), ssr_mode=False)
-    client = TestClient(app, base_url="https://testserver")
+    client = TestClient(app)  # plain http on loopback: Gradio's non-secure cookie is the one sent
     url = view_url("note.txt", 6, 18)
     assert client.get(url).status_code == 401
     assert client.post("/login", data={"username": "ann", "password": "wrong"}).status_code == 400

@@ -95,7 +95,7 @@ h1 { font-size: 1.4rem; margin: 0.5rem 0; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0.5rem 0 1rem; font-size: 0.92rem; }
 dt { color: #6b7280; } dd { margin: 0; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-family: inherit; line-height: 1.5; background: #fafafa; border: 1px solid #e5e7eb; border-radius: 6px; padding: 1rem; }
-mark { background: #fde68a; color: inherit; padding: 0 1px; outline: 2px solid #f59e0b; }
+mark { background: #fde68a; color: inherit; padding: 0 1px; box-shadow: 0 0 0 1px #f59e0b; }
 .page-break { display: block; color: #9ca3af; font-size: 0.8rem; text-align: center; margin: 0.3rem 0; user-select: none; }
 .more { display: block; margin: 0.5rem 0; }
 figure { margin: 1.5rem 0; } figure img { max-width: 100%; border: 1px solid #d1d5db; box-shadow: 0 1px 4px #0002; }
