@@ -1,6 +1,6 @@
 """The document view at a quote: a real server (chat + /view), the real model and index, Chromium.
 
-The corpus holds the shipped FAQ, a PDF made here with reportlab (three sections over two pages),
+The corpus holds the shipped FAQ, a PDF made here with fpdf2 (three sections over two pages),
 a text file with markup in it, and a long text file (shown as a window around the quote).
 """
 
@@ -31,24 +31,35 @@ FILLER = "The keeper records the weather at dawn and at dusk in the station log,
 
 
 def make_pdf(path: Path) -> None:
-    """Two pages: 1 Introduction and 2 Fog Signals on page 1, 3 Lamp Maintenance on page 2."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+    """Two A4 pages: 1 Introduction and 2 Fog Signals on page 1, 3 Lamp Maintenance on page 2."""
+    from fpdf import FPDF
 
-    styles = getSampleStyleSheet()
-    body, h1 = styles["BodyText"], styles["Heading1"]
-    story = [
-        Paragraph("Lighthouse Keeping Manual", styles["Title"]),
-        Paragraph("1 Introduction", h1), Paragraph(FILLER * 5, body),
-        Paragraph("2 Fog Signals", h1),
-        Paragraph(FOG + ", and the keeper must stay on watch until the fog has fully lifted from the harbour entrance.", body),
-        Paragraph(FILLER * 4, body), PageBreak(),
-        Paragraph("3 Lamp Maintenance", h1),
-        Paragraph(LENS + " and the brass fittings are polished on Sundays, so that the beam reaches its full rated range of eighteen nautical miles.", body),
-        Paragraph(FILLER * 3, body),
-    ]
-    SimpleDocTemplate(str(path), pagesize=A4, title="Lighthouse Keeping Manual").build(story)
+    pdf = FPDF(format="A4")
+    pdf.set_title("Lighthouse Keeping Manual")
+    pdf.set_margins(25, 25)
+
+    def heading(text: str, size: int) -> None:
+        pdf.set_font("Helvetica", "B", size)
+        pdf.multi_cell(0, size * 0.6, text)
+        pdf.ln(3)
+
+    def paragraph(text: str) -> None:
+        pdf.set_font("Helvetica", "", 11)
+        pdf.multi_cell(0, 6, text)
+        pdf.ln(4)
+
+    pdf.add_page()
+    heading("Lighthouse Keeping Manual", 20)
+    heading("1 Introduction", 15)
+    paragraph(FILLER * 5)
+    heading("2 Fog Signals", 15)
+    paragraph(FOG + ", and the keeper must stay on watch until the fog has fully lifted from the harbour entrance.")
+    paragraph(FILLER * 4)
+    pdf.add_page()
+    heading("3 Lamp Maintenance", 15)
+    paragraph(LENS + " and the brass fittings are polished on Sundays, so that the beam reaches its full rated range of eighteen nautical miles.")
+    paragraph(FILLER * 3)
+    pdf.output(str(path))
 
 
 @pytest.fixture(scope="module")
