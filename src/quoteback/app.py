@@ -118,7 +118,11 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: 
     service = ChatService(settings)
     demo = build_app(service, eval_sets)
     demo.queue(default_concurrency_limit=2)
-    demo.launch(
+    from .viewer import serve  # the chat plus /view (the document at a quote) on one server
+
+    serve(
+        demo,
+        service,
         server_name=host,
         server_port=port,
         auth=credentials,
