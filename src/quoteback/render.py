@@ -10,6 +10,7 @@ import html
 import re
 
 from .answer import Answer, Quote, Source
+from .viewer import view_url
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
 
@@ -98,6 +99,8 @@ def _blockquote(quote: Quote, marks: bool = True) -> str:
 
 def _source(quote: Quote) -> str:
     """Inside HTML tags markdown is not parsed, so only HTML escaping applies here."""
-    where = f"{html.escape(citation(quote))} · {html.escape(quote.document)} · {html.escape(quote.date or 'undated')}"
+    link = html.escape(view_url(quote.document, quote.start, quote.end))
+    where = (f"{html.escape(citation(quote))} · {html.escape(quote.document)} · {html.escape(quote.date or 'undated')} · "
+             f'<a href="{link}" target="_blank" rel="noopener">open at the quote</a>')
     extra = "".join(f"<br>also in {html.escape(citation(o))} · {html.escape(o.document)}" for o in quote.also_in)
     return f"<details><summary>{where}</summary>relevance {quote.score:.2f}{extra}</details>"
