@@ -179,13 +179,14 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
-    from .report import metrics_table, phrase_summary
+    from .report import honesty_summary, metrics_table, phrase_summary
 
     split = "" if result.split == "test" else f" ({result.split} judgments)"
     typer.echo(f"{result.dataset}{split}: {result.queries} queries, {result.seconds:.1f} s\n")
     typer.echo(metrics_table(result))
-    if summary := phrase_summary(result):
-        typer.echo("\n" + summary)
+    for summary in (phrase_summary(result), honesty_summary(result)):
+        if summary:
+            typer.echo("\n" + summary)
     if result.abstention:
         a = result.abstention
         typer.echo(f"\nabstention at threshold {a['threshold']:.2f}: answerable answered {a['answerable_answered']:.1%}, "

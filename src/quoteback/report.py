@@ -32,6 +32,32 @@ def phrase_summary(result: EvalResult) -> str:
     return "\n".join(lines)
 
 
+def honesty_summary(result: EvalResult) -> str:
+    """Outcome shares (answer / related / declined) per kind of question, the 95%-answered point,
+    highlight accuracy and the reliability table (predicted vs observed share of right answers)."""
+    h = result.honesty
+    if not h:
+        return ""
+
+    def row(name: str, shares: dict) -> str:
+        return f"  {name:<24} answer {shares['answer']:6.1%}  related {shares['related']:6.1%}  declined {shares['declined']:6.1%}"
+
+    lines = ["outcomes (answer from confidence {answer_from}, related from {related_from}, cosine floor {cosine_floor}):".format(**h["thresholds"]),
+             row("answerable", h["answerable"])]
+    for key in sorted(k for k in h if k.startswith("unanswerable") and h[k]):
+        lines.append(row(key.replace("_", " "), h[key]))
+    if "at_95_answered" in h:
+        p = h["at_95_answered"]
+        lines.append(f"  at >=95% answerable answered directly (answer from {p['threshold']:.2f}): "
+                     f"{p['unanswerable_not_answered']:.1%} of unanswerable declined or related")
+    if h.get("highlight_accuracy") and h["highlight_accuracy"]["share"] is not None:
+        a = h["highlight_accuracy"]
+        lines.append(f"  highlight accuracy: {a['share']:.1%} of {a['right_first']} right-first answers highlight an expected phrase")
+    lines.append("  reliability: " + "; ".join(f"{r['bin']} predicted {r['predicted']:.2f} observed {r['observed']:.2f} (n={r['questions']})"
+                                              for r in h["reliability"]))
+    return "\n".join(lines)
+
+
 def first_relevant_ranks(result: EvalResult) -> dict[str, list[int | None]]:
     """Per configuration, the 1-based rank of the first relevant unit of each query (None: not found)."""
     out = {}
@@ -115,6 +141,8 @@ def write_report(result: EvalResult, folder: Path) -> Path:
         _plot_abstention(result, folder / "abstention.png")
     if result.missing or result.checks:
         lines += ["## Real-document checks", "", "```", phrase_summary(result), "```", ""]
+    if result.honesty:
+        lines += ["## Honest answers", "", "```", honesty_summary(result), "```", ""]
     lines += [f"## First-quote failures ({len(failed)} of {result.queries})", ""]
     for row in failed[:100]:
         lines += [
