@@ -50,6 +50,9 @@ def load_dataset(folder: Path, split: str = "test") -> Dataset:
         unanswerable = {str(r["_id"]): r["text"] for r in _jsonl(folder / "queries-unanswerable.jsonl")}
     meta = json.loads((folder / "dataset.json").read_text()) if (folder / "dataset.json").is_file() else {}
     if "corpus_dir" in meta:
+        if split != "test":  # a phrase set has no judgment files: a split would be silently ignored
+            raise ValueError(f"{meta.get('name', folder.name)} judges answers by phrase and has no splits; "
+                             "--split applies to BEIR folders with qrels/<split>.tsv")
         expect = {str(r["_id"]): r["expect"] for r in rows}
         return Dataset(meta.get("name", folder.name), folder, queries, {}, unanswerable, expect, (folder / meta["corpus_dir"]).resolve())
     qrels_file = folder / "qrels" / f"{split}.tsv"

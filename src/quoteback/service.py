@@ -35,7 +35,7 @@ class ChatService:
         self.settings = settings
         self.embedder = embedder or Embedder.from_settings(settings)
         self._build_embedder = Embedder.from_settings(settings)  # builds never block chat
-        self._answerer: Answerer = open_answerer(settings, embedder=self.embedder).answerer
+        self._answerer: Answerer = open_answerer(settings, build=False, embedder=self.embedder).answerer  # the CLI built it
         self._swap = threading.Lock()
         self._building = threading.Lock()
 
@@ -43,6 +43,10 @@ class ChatService:
     def answerer(self) -> Answerer:
         with self._swap:
             return self._answerer
+
+    def warm(self) -> None:
+        """One real question end to end: model weights, BM25 and FAISS pages are hot before any user asks."""
+        self.ask(self.example_questions(1)[0] if self.example_questions(1) else "What are these documents about?")
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         return self.answerer.ask(question, history=history)
