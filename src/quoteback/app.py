@@ -10,7 +10,13 @@ from .service import ChatService
 from .settings import Settings, offline_environment
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # no font fetched from a CDN
-CSS = "mark { background: #fde68a; color: inherit; padding: 0 1px; } details summary { font-size: 0.85em; color: #555; }"
+PLACEHOLDER = "Ask about the documents…"
+CSS = """
+mark { background: #fde68a; color: inherit; padding: 0 1px; } details summary { font-size: 0.85em; color: #555; }
+#eval-summary table { display: block; overflow-x: auto; max-width: 100%; }
+#eval-summary th, #eval-summary td { white-space: nowrap; }
+#eval-failures td, #eval-failures td *, #eval-failures th * { word-break: normal !important; overflow-wrap: break-word !important; hyphens: auto; }
+"""
 
 
 def _text(content: Any) -> str:
@@ -38,61 +44,30 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None):
         """The same JSON object as `quoteback ask --json`."""
         return service.ask(question).to_json()
 
-    def documents_view():
-        status = service.status()
-        state = "stale — " + "; ".join(status["reasons"]) if status["stale"] else "up to date"
-        info = (
-            f"**Model:** {escape(status['model'])} · **Built at:** {escape(str(status['built_at']))} · "
-            f"**Passages:** {status['passages']} · **Index:** {escape(state)}"
-        )
-        return info, status["documents"], status["skipped"] or [["", ""]]
-
-    def upload(files: list[str] | None):
-        if not files:
-            return "No files chosen."
-        lines = []
-        for path in files:
-            saved = service.save_upload(Path(path), Path(path).name)
-            lines.append(f"- {escape(saved.name)}: {escape(saved.message)}")
-        return "\n".join(lines)
-
-    def rebuild(progress=gr.Progress()):
-        def update(stage: str, done: int, total: int) -> None:
-            progress((done, total), desc=stage)
-
-        try:
-            report = service.rebuild(progress=update)
-        except Exception as err:
-            return (f"Rebuild failed: {escape(str(err))}", *documents_view()[1:], documents_view()[0])
-        info, docs, skipped = documents_view()
-        return escape("Rebuilt: " + report.summary()), docs, skipped, info
-
     with gr.Blocks(title="quoteback") as demo:
         gr.Markdown("# quoteback\nAnswers only in the documents' own words: every reply is quoted verbatim, with its source.")
         with gr.Tab("Chat"):
-            gr.ChatInterface(
+            textbox = gr.Textbox(placeholder=PLACEHOLDER, elem_id="question", submit_btn="Send")
+            chat = gr.ChatInterface(
                 respond,
                 examples=service.example_questions() or None,
                 api_name="chat",
                 chatbot=gr.Chatbot(height=520, sanitize_html=True, label="quoteback"),
-                textbox=gr.Textbox(placeholder="Ask about the documents…", elem_id="question"),
+                textbox=textbox,
             )
+            # ChatInterface blanks the placeholder while answering and never restores it
+            chat.chatbot.change(lambda: gr.update(placeholder=PLACEHOLDER, submit_btn="Send"), None, textbox,
+                                api_visibility="private", queue=False)
         with gr.Tab("Documents"):
-            info = gr.Markdown()
-            docs = gr.Dataframe(headers=["file", "title", "date", "passages"], interactive=False, label="Indexed documents")
-            skipped = gr.Dataframe(headers=["file", "reason"], interactive=False, label="Skipped documents")
-            files = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf", ".docx"], label="Add documents", elem_id="upload")
-            upload_btn = gr.Button("Save to corpus")
-            rebuild_btn = gr.Button("Rebuild index", variant="primary")
-            result = gr.Markdown(elem_id="rebuild-result")
-            upload_btn.click(upload, files, result, api_visibility="private")
-            rebuild_btn.click(rebuild, None, [result, docs, skipped, info], api_visibility="private", concurrency_id="rebuild")
+            from .app_documents import documents_tab
+
+            documents_view, document_outputs = documents_tab(service)
         if eval_sets is not None:
             from .app_eval import evaluate_tab
 
             evaluate_tab(service, eval_sets)
         gr.api(ask, api_name="ask", concurrency_limit=4)
-        demo.load(documents_view, None, [info, docs, skipped], api_visibility="private")
+        demo.load(documents_view, None, document_outputs, api_visibility="private")
     return demo
 
 
