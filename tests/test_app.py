@@ -206,15 +206,95 @@ def test_upload_rebuild_and_ask_while_rebuilding(page, server):
     page.get_by_role("button", name="Rebuild index").click()
     client = _client(server)
     answered_during = 0
+    progress_seen: set[str] = set()
     deadline = time.time() + 300
     while time.time() < deadline:
         result = client.predict("What is MINUSMA?", api_name="/ask")
         assert result["answered"] and "known as MINUSMA" in result["quotes"][0]["text"]
         answered_during += 1
-        if "Rebuilt:" in page.locator("#rebuild-result").inner_text():
+        shown = page.locator("#rebuild-result").inner_text()
+        if "Rebuilding the index" in shown:
+            progress_seen.add(shown)
+            if "embedding passages:" in shown and not (ARTIFACTS / "rebuild-progress.png").exists():
+                _shot(page, "rebuild-progress")
+            # one progress display: no Gradio progress bars or timers over the tables
+            assert page.locator(".eta-bar, .progress-bar-wrap, .progress-level").count() == 0
+        if "Rebuilt:" in shown:
             break
     assert "Rebuilt:" in page.locator("#rebuild-result").inner_text()
     assert answered_during >= 2
+    # stage by stage, with counts
+    assert any("embedding passages:" in s and " of " in s for s in progress_seen), progress_seen
     _shot(page, "rebuilt")
     result = client.predict("Where is the okapi native to?", api_name="/ask")
     assert result["answered"] and result["quotes"][0]["document"] == "okapi-facts.md"
+
+
+def test_chat_builds_and_warms_before_announcing_the_url(server):
+    """`quoteback chat` with a stale index shows the build summary, then the URL (issue 12, item 5)."""
+    log = (server["root"] / "server.log").read_text()
+    assert "0 unchanged, 0 changed, 2 added, 0 removed" in log and "Running on http://127.0.0.1:" in log
+    assert log.index("2 added") < log.index("Running on")
+    assert "share=True" not in log and "Traceback" not in log
+
+
+def _documents(page):
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_function("document.querySelector('#index-status') && document.querySelector('#index-status').innerText.includes('Index:')", timeout=30_000)
+
+
+def test_documents_status_follows_uploads_and_removals(page, server):
+    _documents(page)
+    status = page.locator("#index-status")
+    assert "up to date" in status.inner_text()
+    assert page.locator("#skipped").inner_text().count("none") == 1  # not a blank row
+    label = page.locator("#upload").inner_text()
+    assert ".pdf" in label and ".docx" in label and "20 MB" in label
+    note = server["root"] / "heron-notes.md"
+    note.write_text("# Heron notes\n\nThe grey heron waits motionless in the shallows of the estuary.\n")
+    empty = server["root"] / "empty.txt"
+    empty.write_text("")
+    page.locator("#upload input[type=file]").set_input_files([str(note), str(empty)])
+    page.get_by_role("button", name="Save to corpus").click()
+    page.wait_for_selector("text=heron-notes.md: saved", timeout=30_000)
+    assert "empty.txt: refused: empty file" in page.locator("#rebuild-result").inner_text()
+    assert not (server["corpus"] / "empty.txt").exists()
+    page.wait_for_function("document.querySelector('#index-status').innerText.includes('stale')", timeout=10_000)
+    assert "1 added: heron-notes.md" in status.inner_text()  # no reload needed
+    _shot(page, "documents-stale")
+    page.locator("#remove-choice input").click()
+    page.locator("#remove-choice input").press_sequentially("heron-notes")  # filter: the folder may hold hundreds of files
+    page.locator("[role=option]", has_text="heron-notes.md").first.click()
+    page.get_by_role("button", name="Remove from corpus").click()
+    page.wait_for_selector("text=heron-notes.md: removed from the corpus folder", timeout=30_000)
+    assert not (server["corpus"] / "heron-notes.md").exists() and (server["corpus"] / SEED.name).exists()
+    page.wait_for_function("document.querySelector('#index-status').innerText.includes('up to date')", timeout=10_000)
+
+
+def test_evaluate_and_chat_layout_at_desktop_and_phone_widths(browser, server):
+    for width in (1280, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(server["url"], wait_until="load")
+        page.wait_for_selector("textarea", timeout=120_000)
+        box = page.locator("#question textarea")
+        box.fill("What is MINUSMA?")
+        page.get_by_role("button", name="Send").click()  # a send button, not only Enter
+        page.wait_for_function("document.querySelectorAll('[data-testid=\"bot\"]').length >= 1", timeout=60_000)
+        page.wait_for_function("document.querySelector('#question textarea').placeholder.length > 0", timeout=10_000)
+        assert box.get_attribute("placeholder") == "Ask about the documents…"  # kept after the first question
+        assert page.get_by_role("button", name="Send").is_visible()
+        _shot(page, f"chat-{width}")
+        page.get_by_role("tab", name="Evaluate").click()
+        page.get_by_role("button", name="Run evaluation").click()
+        page.wait_for_selector("#eval-summary table", timeout=180_000)
+        page.wait_for_function("document.querySelector('#eval-failures').innerText.includes('…')", timeout=30_000)
+        # metrics never wrap mid-number: every cell is one line high
+        heights = page.evaluate("() => [...document.querySelectorAll('#eval-summary td')].map(td => td.getClientRects().length && td.scrollHeight)")
+        assert max(heights) < 2.2 * min(heights)
+        if width == 1280:  # the failures table fits its box: nothing hidden to the right
+            fits = page.evaluate("() => { const t = document.querySelector('#eval-failures table'); const b = document.querySelector('#eval-failures'); return [t.getBoundingClientRect().width, b.getBoundingClientRect().width] }")
+            assert fits[0] <= fits[1] + 2, fits
+        cells = page.locator("#eval-failures").inner_text().split("\n")
+        assert all(len(c) < 320 for c in cells) and any(c.endswith(" …") for c in cells)  # clipped at a word
+        _shot(page, f"evaluate-{width}")
+        page.close()

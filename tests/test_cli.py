@@ -51,13 +51,15 @@ def test_bad_single_question_exits_non_zero(seed_corpus, tmp_path):
 
 def test_file_mode_answers_every_line_and_survives_bad_ones(seed_corpus, tmp_path):
     questions = tmp_path / "q.txt"
-    questions.write_text("What is the Wagner Group?\n\nWhat is the capital of France?\nbad\x02line\nWhat is MINUSMA?\n")
+    questions.write_text("What is the Wagner Group?\n\nWhat is the capital of France?\nbad\x02line\nWhat is MINUSMA?\n  \n\n")
     result = runner.invoke(app, ["ask", "--file", str(questions), "--json", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")])
     assert result.exit_code == 0
     rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
-    assert [r["answered"] for r in rows] == [True, False, False, False, True]
-    assert "empty" in rows[1]["message"] and "control characters" in rows[3]["message"]
-    assert rows[2]["message"].startswith("The documents don't say")
+    # blank lines (in the middle and at the end) are not questions: no "empty question" objects
+    assert [r["question"] for r in rows] == ["What is the Wagner Group?", "What is the capital of France?", "bad\x02line", "What is MINUSMA?"]
+    assert [r["answered"] for r in rows] == [True, False, False, True]
+    assert "control characters" in rows[2]["message"]
+    assert rows[1]["message"].startswith("The documents don't say")
     stdin = runner.invoke(app, ["ask", "--file", "-", "--json", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")], input="What is MINUSMA?\n")
     assert json.loads(stdin.stdout.strip())["answered"] is True
 

@@ -65,3 +65,53 @@ def test_markdown_escapes_document_markup():
     assert "<script>" not in md and "<img" not in md and "](javascript" not in md and "<b>T</b>" not in md
     assert "&lt;script&gt;" in md and "<mark>" in md
     assert escape("a*b_c") == "a\\*b\\_c"
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("empty.txt", b"", "empty file"),
+    ("blank.md", b"   \n\n  ", "empty file"),
+    ("random.pdf", bytes(range(256)) * 40, "PDF"),
+    ("fake.docx", b"PK\x03\x04 not really a zip", ".docx"),
+])
+def test_bad_files_are_refused_at_upload_with_the_reason(tmp_path, name, content, reason):
+    from quoteback.service import ChatService
+    from quoteback.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    service = ChatService.__new__(ChatService)
+    service.settings = Settings(corpus=corpus, index=tmp_path / "index")
+    src = tmp_path / "upload.tmp"
+    src.write_bytes(content)
+    saved = service.save_upload(src, name)
+    assert not saved.ok and saved.message.startswith("refused: ") and reason in saved.message
+    assert ".upload-" not in saved.message and "quoteback-upload-" not in saved.message  # no staging paths shown
+    assert list(corpus.iterdir()) == []  # nothing left behind, not even the hidden staging copy
+
+
+def test_remove_document_only_by_listed_name(tmp_path):
+    from quoteback.service import ChatService
+    from quoteback.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "a.md").write_text("alpha")
+    (corpus / "b.txt").write_text("beta")
+    (tmp_path / "outside.txt").write_text("keep me")
+    service = ChatService.__new__(ChatService)
+    service.settings = Settings(corpus=corpus, index=tmp_path / "index")
+    assert service.corpus_names() == ["b.txt", "sub/a.md"]
+    for bad in ("../outside.txt", str(tmp_path / "outside.txt"), "sub", "", "missing.txt"):
+        assert not service.remove_document(bad).ok
+    assert (tmp_path / "outside.txt").exists() and (corpus / "sub").is_dir()
+    removed = service.remove_document("sub/a.md")
+    assert removed.ok and "Rebuild" in removed.message and service.corpus_names() == ["b.txt"]
+
+
+def test_service_warms_the_model_before_serving(seed_ready, counting):
+    from quoteback.service import ChatService
+
+    service = ChatService(seed_ready.answerer.settings, counting)
+    before = counting.count
+    service.warm()
+    assert counting.count > before  # one real question went through the encoder

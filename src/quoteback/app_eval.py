@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -10,14 +11,19 @@ from .render import escape
 from .report import failures, metrics_table, write_report
 from .service import ChatService
 
+SPLIT = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
 
 def evaluate_tab(service: ChatService, sets: list[str]) -> None:
     import gradio as gr
 
     def run(folder: str, split: str, progress=gr.Progress()):
-        if not folder or not (Path(folder) / "queries.jsonl").is_file():
-            return "Choose a folder in the BEIR layout (queries.jsonl, qrels/test.tsv, corpus.jsonl).", [], None
-        evaluator = Evaluator(service.settings, embedder=service.embedder, split=(split or "test").strip())
+        if folder not in sets:  # only sets the server offers: never a path typed in the browser
+            return "Choose one of the offered evaluation sets (add more with `quoteback chat --eval-set DIR`).", [], None
+        split = (split or "test").strip()
+        if not SPLIT.fullmatch(split):
+            return "A split is a name such as test, dev or train (qrels/<split>.tsv).", [], None
+        evaluator = Evaluator(service.settings, embedder=service.embedder, split=split)
         try:
             result = evaluator.run(Path(folder), progress=lambda stage, done, total: progress((done, total), desc=stage))
         except (FileNotFoundError, ValueError, RuntimeError) as err:
@@ -29,19 +35,29 @@ def evaluate_tab(service: ChatService, sets: list[str]) -> None:
             a = result.abstention
             summary += (f"\n\nAbstention: {a['unanswerable_declined']:.1%} of unanswerable questions declined, "
                         f"{a['answerable_answered']:.1%} of answerable ones answered.")
-        rows = [[f["query"], f["first_relevant_rank"] or "not found", (f["quoted"] or "")[:300], f["expected"][:300]] for f in failures(result, 50)]
+        rows = [[f["query"], f["first_relevant_rank"] or "not found", clip(f["quoted"] or ""), clip(f["expected"])] for f in failures(result, 50)]
         return summary, rows, str(out / "success_at_k.png")
 
     with gr.Tab("Evaluate"):
         gr.Markdown("Measure how often the right passage is quoted first, on an evaluation set in the BEIR layout.")
         choices = [(Path(s).name, s) for s in sets]
         with gr.Row():
-            folder = gr.Dropdown(choices=choices, value=sets[0] if sets else None, allow_custom_value=True,
-                                 label="Evaluation set (a BEIR-layout folder)", scale=4)
+            folder = gr.Dropdown(choices=choices, value=sets[0] if sets else None, allow_custom_value=False,
+                                 label="Evaluation set (more with quoteback chat --eval-set DIR)", scale=4)
             split = gr.Dropdown(choices=["test", "dev", "train"], value="test", allow_custom_value=True,
                                 label="Judgments (qrels/<split>.tsv)", scale=1)
         button = gr.Button("Run evaluation", variant="primary")
         summary = gr.Markdown(elem_id="eval-summary")
         plot = gr.Image(label="Success@k", type="filepath")
-        table = gr.Dataframe(headers=["question", "rank", "quoted first", "expected"], label="First-quote failures", wrap=True)
-        button.click(run, [folder, split], [summary, table, plot], api_visibility="private", concurrency_id="evaluate")
+        table = gr.Dataframe(headers=["question", "rank", "quoted first", "expected"], label="First-quote failures", wrap=True,
+                             column_widths=["24%", "10%", "33%", "33%"], elem_id="eval-failures")
+        button.click(run, [folder, split], [summary, table, plot], api_visibility="private", concurrency_id="evaluate",
+                     show_progress_on=summary)
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis (never mid-word)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"

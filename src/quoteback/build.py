@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import __version__
-from .documents import Notice, Skipped, corpus_files, file_hash, load_corpus
+from .documents import SUPPORTED, Notice, Skipped, corpus_files, file_hash, load_corpus
 from .embeddings import Embedder, Encoder
 from .index import FORMAT_VERSION, TEXT_VERSION, Index, IndexError_, IndexMissing, embedding_text, load_index, read_manifest, write_index
 from .passages import Chunker, Passage
@@ -98,14 +98,29 @@ def index_status(settings: Settings) -> Status:
     return Status(True, bool(reasons), reasons, manifest)
 
 
+class BuildBusy(RuntimeError):
+    """Another process holds the build lock: the live index is intact and still readable."""
+
+
+class BuildError(RuntimeError):
+    """A build that cannot run as asked; the message names the fix."""
+
+
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
-    Path(index_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(index_dir) / ".lock", "w") as handle:
+    try:
+        Path(index_dir).mkdir(parents=True, exist_ok=True)
+        handle = open(Path(index_dir) / ".lock", "w")
+    except (FileExistsError, NotADirectoryError):
+        raise BuildError(f"the index path {index_dir} is a file, not a folder; choose a folder with --index") from None
+    except OSError as err:
+        raise BuildError(f"cannot write to the index folder {index_dir} ({err.strerror or err}); "
+                         "choose a writable folder with --index") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(f"another build of {index_dir} is running; wait for it to finish") from None
+            raise BuildBusy(f"another build of {index_dir} is running; wait for it to finish") from None
         yield
 
 
@@ -117,6 +132,7 @@ class IndexBuilder:
 
     def build(self, force: bool = False, progress: Progress | None = None) -> BuildReport:
         started = time.perf_counter()
+        corpus_files(self.settings.corpus)  # a missing corpus fails before an index folder is created
         with build_lock(self.settings.index):
             for leftover in Path(self.settings.index).glob("v-*.tmp"):  # from a build that was killed
                 shutil.rmtree(leftover, ignore_errors=True)
@@ -164,6 +180,10 @@ class IndexBuilder:
         report.skipped = still_skipped + loaded.skipped
         report.notices = loaded.notices
         documents = sorted([old_docs[r] for r in keep] + loaded.documents, key=lambda d: d.path)
+        if not documents:
+            raise BuildError(f"the corpus folder {s.corpus} has no documents to index"
+                             + (f" ({len(report.skipped)} skipped: {report.skipped[0].path}: {report.skipped[0].reason})" if report.skipped else "")
+                             + f"; add {', '.join(SUPPORTED)} files")
         fresh = {d.path for d in loaded.documents}
         old_rows = _rows_by_document(previous) if previous else {}
         passages: list[Passage] = []

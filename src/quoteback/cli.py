@@ -11,7 +11,9 @@ import typer
 
 from .settings import Settings, load_settings, offline_environment
 
-app = typer.Typer(help="Answer questions about your documents, only in their own words.", no_args_is_help=True, add_completion=False)
+# Plain click help: rich help labels flags `<bool>` as if they took a value and cuts long help lines.
+app = typer.Typer(help="Answer questions about your documents, only in their own words.", no_args_is_help=True,
+                  add_completion=False, rich_markup_mode=None)
 
 CorpusOpt = typer.Option(None, "--corpus", help="Folder of documents (default ./corpus).")
 IndexOpt = typer.Option(None, "--index", help="Index folder (default ./index).")
@@ -78,7 +80,7 @@ def build(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, 
     settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend)
     try:
         report = _run_build(settings, force)
-    except (FileNotFoundError, RuntimeError) as err:
+    except (FileNotFoundError, RuntimeError, ValueError) as err:
         _fail(str(err))
     _report(report)
 
@@ -90,6 +92,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         as_json: bool = typer.Option(False, "--json", help="One JSON object per question."),
         follow_up: bool = typer.Option(False, "--conversation", help="With --file: treat lines as one conversation."),
         history: list[str] = typer.Option([], "--history", help="Earlier questions of the conversation (repeatable)."),
+        no_build: bool = typer.Option(False, "--no-build", help="Answer from the index as it is, even if stale; never build."),
         corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
         backend: Optional[str] = BackendOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Answer a question with quotes from the documents (builds the index first if needed)."""
@@ -97,21 +100,12 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         _fail("give either a QUESTION or --file FILE")
     settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, k=k)
     from .answer import validate_question
-    from .index import IndexError_
-    from .pipeline import open_answerer
     from .render import to_terminal
 
     if question is not None and (problem := validate_question(question, settings.max_question_chars)):
         _fail(problem)
-    try:
-        bar, update = _progress()
-        with bar:
-            ready = open_answerer(settings, progress=update)
-    except (IndexError_, FileNotFoundError, RuntimeError) as err:
-        _fail(str(err))
-    if ready.report and ready.report.wrote:
-        _report(ready.report)
     questions = [question] if question is not None else _read_questions(file)
+    ready = _open(settings, build=not no_build)
     asked: list[str] = list(history)
     for q in questions:
         answer = ready.answerer.ask(q, history=asked)
@@ -120,44 +114,75 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else to_terminal(answer, color=sys.stdout.isatty()))
 
 
+def _open(settings: Settings, build: bool):
+    """The answerer, building first when allowed; while another process builds, the live index
+    (intact until the atomic swap) answers, with a note on stderr."""
+    from .build import BuildBusy, index_status
+    from .embeddings import Embedder
+    from .index import IndexError_
+    from .pipeline import open_answerer
+
+    try:
+        embedder = Embedder.from_settings(settings)
+        if not build and (status := index_status(settings)).exists and status.stale:
+            typer.secho("note: answering from the index as it is (--no-build); it is stale: " + "; ".join(status.reasons),
+                        fg=typer.colors.YELLOW, err=True)
+        try:
+            bar, update = _progress()
+            with bar:
+                ready = open_answerer(settings, build=build, embedder=embedder, progress=update)
+        except BuildBusy:
+            typer.secho(f"note: the index in {settings.index} is being rebuilt by another process; "
+                        "answering from the current one", fg=typer.colors.YELLOW, err=True)
+            ready = open_answerer(settings, build=False, embedder=embedder)
+    except (IndexError_, FileNotFoundError, RuntimeError, ValueError) as err:
+        _fail(str(err))
+    if ready.report and ready.report.wrote:
+        _report(ready.report)
+    return ready
+
+
 def _read_questions(file: str) -> list[str]:
-    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    return text.splitlines()
+    """The non-blank lines of the file (a trailing blank line is not a question)."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        _fail(f"cannot read --file {file} ({getattr(err, 'strerror', None) or err})")
+    return [line for line in text.splitlines() if line.strip()]
 
 
 @app.command()
 def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
-         config: Optional[Path] = ConfigOpt, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Corpus and index status: documents, passages, model, built at, stale or not."""
+         config: Optional[Path] = ConfigOpt, as_json: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
+    """Corpus and index status: documents, passages, model, built at, stale or not; exit code 2
+    when the index files are damaged (each listed file is opened and checked)."""
     settings = _settings(config, corpus=corpus, index=index, model=model)
-    from .build import index_status
+    from .cli_checks import describe_model
+    from .info import index_report
 
     try:
-        status = index_status(settings)
-    except FileNotFoundError as err:
+        data = index_report(settings)
+    except (FileNotFoundError, ValueError) as err:
         _fail(str(err))
-    m = status.manifest or {}
-    data = {
-        "corpus": str(settings.corpus), "index": str(settings.index), "exists": status.exists, "stale": status.stale,
-        "reasons": status.reasons, "documents": len(m.get("documents", {})), "passages": m.get("passages", 0),
-        "model": m.get("model"), "index_type": m.get("index_type"), "built_at": m.get("built_at"),
-        "skipped": m.get("skipped", []),
-    }
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
-        return
-    for key in ("corpus", "index", "documents", "passages", "model", "index_type", "built_at"):
-        typer.echo(f"{key:>10}: {data[key]}")
-    typer.echo(f"{'status':>10}: " + ("stale — " + "; ".join(status.reasons) if status.stale else "up to date"))
-    for s in data["skipped"]:
-        typer.echo(f"{'skipped':>10}: {s['path']}: {s['reason']}")
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        for key in ("corpus", "index", "documents", "passages", "model", "index_type", "built_at"):
+            typer.echo(f"{key:>10}: {describe_model(data[key]) if key == 'model' else data[key]}")
+        state = {"damaged": f"damaged — {data['error']}", "stale": "stale — " + "; ".join(data["reasons"]),
+                 "no index": "no index yet — run `quoteback build`"}
+        typer.echo(f"{'status':>10}: " + state.get(data["status"], data["status"]))
+        for s in data["skipped"]:
+            typer.echo(f"{'skipped':>10}: {s['path']}: {s['reason']}")
+    if data["status"] == "damaged":
+        raise typer.Exit(2)
 
 
 @app.command("eval")
 def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout folder (default: the shipped question set)."),
              as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
              report: Optional[Path] = typer.Option(None, "--report", help="Write report.md, per-query results and plots here."),
-             configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated: dense,bm25,rrf,hybrid,hybrid+feedback,hybrid+sentences (the default settings)."),
+             configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated, from: dense, bm25, rrf, hybrid, hybrid+feedback, hybrid+sentences (default: all but hybrid+feedback)."),
              split: str = typer.Option("test", "--split", help="Which judgments of a BEIR folder: qrels/<split>.tsv."),
              model: Optional[str] = ModelOpt, backend: Optional[str] = BackendOpt,
              config: Optional[Path] = ConfigOpt) -> None:
@@ -166,7 +191,7 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
     from .evaluate import REPO_SET, Evaluator
 
     try:
-        evaluator = Evaluator(settings, configs.split(",") if configs else None, split=split)
+        evaluator = Evaluator(settings, [c.strip() for c in configs.split(",") if c.strip()] if configs else None, split=split)
         bar, update = _progress()
         with bar:
             result = evaluator.run(dataset or REPO_SET, progress=update)
@@ -225,23 +250,42 @@ def bench(quick: bool = typer.Option(False, "--quick", help="Smaller sizes; unde
 
 @app.command()
 def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
-         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
-         port: int = typer.Option(7860, "--port"),
-         auth: Optional[str] = typer.Option(None, "--auth", help="USER:PASS login (or QUOTEBACK_AUTH)."),
+         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default; beyond it a login is required)."),
+         port: int = typer.Option(7860, "--port", help="Port, 1-65535."),
+         auth: Optional[str] = typer.Option(None, "--auth", help="USER:PASS login (visible in `ps`: prefer --auth-file or QUOTEBACK_AUTH)."),
+         auth_file: Optional[Path] = typer.Option(None, "--auth-file", help="File whose first line is USER:PASS."),
+         allow_unauthenticated: bool = typer.Option(False, "--allow-unauthenticated", help="Listen beyond loopback without a login."),
+         eval_set: list[Path] = typer.Option([], "--eval-set", help="Also offer this BEIR-layout folder in the Evaluate tab (repeatable)."),
+         no_build: bool = typer.Option(False, "--no-build", help="Serve the index as it is, even if stale."),
          backend: Optional[str] = BackendOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Open the chat in the browser (builds the index first if needed)."""
     settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend)
+    from .cli_checks import LOOPBACK, check_eval_sets, check_exposure, check_listen, resolve_auth
+
+    try:
+        credentials = resolve_auth(auth, auth_file)
+        check_exposure(host, credentials, allow_unauthenticated)
+        check_listen(host, port)
+        sets = _eval_sets() + [str(p) for p in check_eval_sets(eval_set)]
+    except ValueError as err:
+        _fail(str(err))
+    if host not in LOOPBACK and not credentials:
+        typer.secho(f"warning: listening on {host} without a login (--allow-unauthenticated): anyone who can reach it "
+                    "can read every document, upload, remove and rebuild", fg=typer.colors.YELLOW, err=True)
+    ready = _open(settings, build=not no_build)  # build progress and summary show before the server starts
     from .app import launch
     from .index import IndexError_
 
     try:
-        launch(settings, host, port, auth, eval_sets=_eval_sets())
-    except (IndexError_, FileNotFoundError, RuntimeError, ValueError) as err:
+        launch(settings, host, port, credentials, eval_sets=list(dict.fromkeys(sets)), embedder=ready.answerer.embedder,
+               announce=lambda url: typer.echo(f"Running on {url}", err=True))
+    except (IndexError_, FileNotFoundError, RuntimeError, ValueError, OSError) as err:
         _fail(str(err))
 
 
 def _eval_sets() -> list[str]:
-    """Evaluation folders offered in the app: the shipped question set and any BEIR sets found nearby."""
+    """Evaluation folders offered in the app: the shipped question set and any BEIR sets found
+    beside the checkout. The browser can choose only among these and --eval-set folders."""
     from .evaluate import default_sets
 
     return [str(p) for p in default_sets()]

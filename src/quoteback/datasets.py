@@ -53,6 +53,9 @@ def load_dataset(folder: Path, split: str = "test") -> Dataset:
         kinds = {str(r["_id"]): r["kind"] for r in extra if r.get("kind")}
     meta = json.loads((folder / "dataset.json").read_text()) if (folder / "dataset.json").is_file() else {}
     if "corpus_dir" in meta:
+        if split != "test":  # a phrase set has no judgment files: a split would be silently ignored
+            raise ValueError(f"{meta.get('name', folder.name)} judges answers by phrase and has no splits; "
+                             "--split applies to BEIR folders with qrels/<split>.tsv")
         expect = {str(r["_id"]): r["expect"] for r in rows}
         return Dataset(meta.get("name", folder.name), folder, queries, {}, unanswerable, expect, (folder / meta["corpus_dir"]).resolve(), kinds)
     qrels_file = folder / "qrels" / f"{split}.tsv"

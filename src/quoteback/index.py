@@ -24,6 +24,7 @@ FORMAT_VERSION = 2  # 2: documents carry pages and headings
 TEXT_VERSION = 3  # how documents are read, cut and contextualised: a change rebuilds indexes fully
 CURRENT = "current"
 REBUILD_HINT = "run `quoteback build --force` to rebuild it"
+MANIFEST_KEYS = ("model", "chunker", "passages", "documents")  # what status, info and loading read
 
 
 class IndexError_(Exception):
@@ -83,8 +84,11 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
             raise IndexMismatch(
                 f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}; {REBUILD_HINT}"
             )
+        missing = [k for k in MANIFEST_KEYS if k not in manifest] + [f"model.{k}" for k in ("name", "dimension") if "model" in manifest and k not in manifest["model"]]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
         return manifest
-    except (OSError, ValueError, AttributeError) as err:
+    except (OSError, ValueError, AttributeError, TypeError) as err:
         raise IndexCorrupt(f"the index manifest in {index_dir} is unreadable ({err}); {REBUILD_HINT}") from None
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 import threading
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from .answer import Answer, Answerer
 from .build import BuildReport, IndexBuilder, Progress, index_status
-from .documents import SUPPORTED
+from .documents import SUPPORTED, DocumentError, corpus_files, load_document
 from .embeddings import Embedder
 from .index import load_index
 from .pipeline import open_answerer
@@ -35,7 +38,7 @@ class ChatService:
         self.settings = settings
         self.embedder = embedder or Embedder.from_settings(settings)
         self._build_embedder = Embedder.from_settings(settings)  # builds never block chat
-        self._answerer: Answerer = open_answerer(settings, embedder=self.embedder).answerer
+        self._answerer: Answerer = open_answerer(settings, build=False, embedder=self.embedder).answerer  # the CLI built it
         self._swap = threading.Lock()
         self._building = threading.Lock()
 
@@ -43,6 +46,10 @@ class ChatService:
     def answerer(self) -> Answerer:
         with self._swap:
             return self._answerer
+
+    def warm(self) -> None:
+        """One real question end to end: model weights, BM25 and FAISS pages are hot before any user asks."""
+        self.ask(self.example_questions(1)[0] if self.example_questions(1) else "What are these documents about?")
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         return self.answerer.ask(question, history=history)
@@ -101,8 +108,41 @@ class ChatService:
             n += 1
         if target.resolve().parent != corpus:
             return Saved(name, False, "refused: the name points outside the corpus folder")
-        shutil.copyfile(source, target)
+        with tempfile.TemporaryDirectory(prefix="quoteback-upload-") as tmp:  # checked under its own name
+            probe = Path(tmp) / target.name
+            shutil.copyfile(source, probe)
+            problem = readable_problem(probe, target.name)
+        if problem:
+            return Saved(target.name, False, "refused: " + problem.replace(str(probe), target.name))
+        staged = corpus / f".upload-{uuid.uuid4().hex}{suffix}"  # hidden until complete: a rebuild never sees half a file
+        shutil.copyfile(source, staged)
+        os.replace(staged, target)
         return Saved(target.name, True, "saved; press Rebuild index to add it")
+
+    def corpus_names(self) -> list[str]:
+        """Every file of the corpus folder, by its path relative to it (the names removal accepts)."""
+        corpus = Path(self.settings.corpus)
+        return [p.relative_to(corpus).as_posix() for p in corpus_files(corpus)]
+
+    def remove_document(self, name: str) -> Saved:
+        """Delete one file of the corpus folder, chosen by the name the Documents tab lists; nothing
+        outside the folder can be named. The index keeps it until the next rebuild."""
+        if not name or name not in self.corpus_names():
+            return Saved(name or "", False, "not a file of the corpus folder")
+        (Path(self.settings.corpus) / name).unlink()
+        return Saved(name, True, "removed from the corpus folder; press Rebuild index to drop it from the answers")
+
+
+def readable_problem(path: Path, name: str) -> str | None:
+    """Why an uploaded file would be skipped at the next rebuild (empty, no text, not what its
+    extension says), or None: refused at upload, with the reason, instead of silently later."""
+    try:
+        load_document(path, name)
+    except DocumentError as err:
+        return str(err)
+    except Exception as err:  # a reader's own failure on a damaged or disguised file
+        return f"not a readable {Path(name).suffix} file ({type(err).__name__})"
+    return None
 
 
 MAX_NAME_CHARS = 120

@@ -49,6 +49,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown embedding backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
+        if self.k < 1:  # 0 or fewer quotes would read as "the documents don't say"
+            raise ValueError(f"k (the number of quotes, -k) must be 1 or more, not {self.k}")
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""

@@ -491,12 +491,24 @@ def create_app(demo: Any, service: Any, *, server_name: str = "127.0.0.1", serve
     return app
 
 
-def serve(demo: Any, service: Any, *, server_name: str = "127.0.0.1", server_port: int = 7860, **settings: Any) -> None:
-    """Run the chat and the document view on one server (in place of `demo.launch`)."""
+def serve(demo: Any, service: Any, *, server_name: str = "127.0.0.1", server_port: int = 7860,
+          announce: Callable[[str], None] | None = None, **settings: Any) -> None:
+    """Run the chat and the document view on one server (in place of `demo.launch`); the URL is
+    announced once the server listens."""
+    import time
+
     import uvicorn
 
     app = create_app(demo, service, server_name=server_name, server_port=server_port, **settings)
-    host = f"[{server_name}]" if ":" in server_name else server_name
-    print(f"quoteback chat on http://{host}:{server_port}/", flush=True)
-    uvicorn.run(app, host=server_name, port=server_port, log_level=os.environ.get("QUOTEBACK_LOG_LEVEL", "warning"),
-                timeout_graceful_shutdown=5)
+    shown = "localhost" if server_name in ("0.0.0.0", "::") else f"[{server_name}]" if ":" in server_name else server_name
+    server = uvicorn.Server(uvicorn.Config(app, host=server_name, port=server_port, timeout_graceful_shutdown=5,
+                                           log_level=os.environ.get("QUOTEBACK_LOG_LEVEL", "warning")))
+
+    def announce_when_listening() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.05)
+        if server.started:
+            (announce or (lambda url: print(f"Running on {url}", flush=True)))(f"http://{shown}:{server_port}/")
+
+    threading.Thread(target=announce_when_listening, daemon=True).start()
+    server.run()
