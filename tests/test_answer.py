@@ -9,7 +9,6 @@ SEED_TEXT = SEED.read_text(encoding="utf-8")
 FAQ = [line for line in SEED_TEXT.splitlines() if line.endswith("?")]
 
 VARIED = [
-    "Who runs the Wagner Group?",
     "When did Wagner start operating in Mali?",
     "What is MINUSMA?",
     "Why are the peacekeepers leaving?",
@@ -44,6 +43,12 @@ def test_every_quote_is_an_exact_slice_of_the_file(seed_ready):
                 assert quote.start <= a < b <= quote.end
         scores = [q.score for q in answer.quotes]
         assert scores == sorted(scores, reverse=True)
+
+
+def test_a_question_the_faq_does_not_answer_gets_no_direct_answer(seed_ready):
+    """The FAQ names no one who runs Wagner: no quote is presented as the answer."""
+    answer = seed_ready.answerer.ask("Who runs the Wagner Group?")
+    assert answer.outcome in ("related", "declined") and not answer.answered
 
 
 @pytest.mark.parametrize("question", [

@@ -64,6 +64,7 @@ def test_the_highlight_is_the_answering_sentence_not_the_heading(tmp_path, embed
         "## Kitchen\n\nThe kitchen opens at six in the morning and closes at ten at night.\n")
     answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask("Who knows the Osprey vault combination?")
     quote = answer.quotes[0]
-    assert quote.section == "Station handbook › Osprey Vault Notes"
+    assert quote.section.startswith("Station handbook")  # the quote starts at or under the handbook heading
     marked = [quote.text[a - quote.start : b - quote.start] for a, b in quote.highlights]
-    assert marked == ["The combination is known only to Dr. Amara Reyes and the station chief."]
+    assert "The combination is known only to Dr. Amara Reyes and the station chief." in marked
+    assert not {"Osprey Vault Notes", "Station handbook"} & set(marked)  # never a heading

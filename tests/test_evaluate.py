@@ -79,16 +79,20 @@ def test_eval_json_on_a_tiny_beir_folder(tiny_beir, tmp_path, monkeypatch):
 
 
 def test_shipped_question_set(tmp_path, monkeypatch):
-    """Every answerable question of the team's set is quoted right first; every out-of-scope one declined."""
+    """The team's set: answerable questions quoted right first and answered directly; off-topic ones
+    declined; on-topic ones the FAQ does not answer not given as a direct answer."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     from quoteback.evaluate import Evaluator
     from quoteback.settings import Settings
 
     result = Evaluator(Settings(), ["hybrid+sentences"]).run(REPO_SET)
     assert result.queries >= 20
-    assert result.abstention["unanswerable_declined"] == 1.0
-    assert result.abstention["answerable_answered"] == 1.0
     assert result.main.metrics["Success@1"] >= 0.9  # measured 0.905 (19 of 21) at this version; see README
+    honesty = result.honesty
+    assert honesty["unanswerable_off-topic"]["declined"] == 1.0
+    assert honesty["unanswerable_on-topic"]["answer"] <= 0.3  # at least 7 of the 10 declined or related only
+    assert honesty["answerable"]["answer"] >= 0.95 and honesty["answerable"]["declined"] == 0.0
+    assert honesty["highlight_accuracy"]["share"] >= 0.9
 
 
 def test_eval_split_picks_the_judgments_and_names_the_ones_there(tiny_beir, tmp_path, monkeypatch):

@@ -141,9 +141,12 @@ class Answerer:
         the question is off the documents' topic (declined); otherwise the calibrated score decides."""
         if not hits:
             return "declined", 0.0
-        confidence = self.calibrator.confidence(signals(query, hits, self.index, vector))
+        found = signals(query, hits, self.index, vector)
+        confidence = self.calibrator.confidence(found)
         if hits[0].dense < self.settings.abstain_below or confidence < self.settings.related_from:
             return "declined", confidence
+        if found.type_missing:  # asked how many / when / who, and the passage holds no such thing
+            return "related", confidence
         return ("answer" if confidence >= self.settings.answer_from else "related"), confidence
 
     def compose(self, question: str, query: str, hits: Sequence[Hit], vector: np.ndarray, k: int) -> Answer:
@@ -183,7 +186,8 @@ class Answerer:
         return self.embedder.encode([text[a:b] for a, b in self.index.passages[passage_id].sentences])
 
     def _highlights(self, passage_id: int, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
-        """The sentence(s) of the quote closest to the question: cosine plus word overlap, less
+        """The sentence(s) of the quote closest to the question: cosine plus the share of the
+        question's keyword weight (idf, stemmed) the sentence holds, less
         when the question asks for a number, date or name that the sentence does not hold.
 
         Headings and question lines (an FAQ's own question) are not highlighted unless nothing
@@ -194,12 +198,26 @@ class Answerer:
         keep = answering_sentences(self.index, passage_id)
         candidates = [sentences[i] for i in keep]
         vectors = all_vectors[keep]
-        query_words = set(_WORD.findall(query.lower()))
-        overlap = np.array([len(query_words & set(_WORD.findall(text[a:b].lower()))) / (len(query_words) or 1) for a, b in candidates])
+        weights = self.index.lexical.weights(query)
+        total = sum(idf for idf, _ in weights.values()) or 1.0
+        overlap = np.array([sum(idf for t, (idf, _) in weights.items() if t in self.index.lexical.words(text[a:b])) / total
+                            for a, b in candidates])  # rare question words count most: the topic is in every sentence
         missing = np.array([type_missing(query, text[a:b]) for a, b in candidates])
-        score = vectors @ vector + 0.3 * overlap - 0.1 * missing
+        score = vectors @ vector + 1.0 * overlap - 0.3 * missing
         best = float(score.max())
-        return [list(s) for s, v in zip(candidates, score) if v >= best - 0.03]
+        chosen = [s for s, v in zip(candidates, score) if v >= best - 0.03]
+        return [list(s) for s in _with_list(chosen, sentences, text)]
+
+
+def _with_list(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """A chosen sentence that introduces a list ("... are as follows:") is answered by the list:
+    the sentences after it in the quote are highlighted with it."""
+    out = []
+    for span in chosen:
+        out.append(span)
+        if text[span[0] : span[1]].rstrip().endswith(":"):
+            out += [s for s in sentences if s[0] >= span[1]]
+    return sorted(set(out))
 
 
 def _shingles(text: str) -> set[str]:

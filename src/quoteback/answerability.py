@@ -4,8 +4,8 @@ A raw cosine cannot tell "on topic and answered" from "on topic, not answered" (
 unanswerable questions, "What is the capital of Mali?" against an FAQ on Mali). So several cheap
 signals are combined by a logistic regression fitted on the development sets (`calibrate.py`
 fits it; the coefficients ship in `data/answerability.json`): the passage and best-sentence
-cosines, the margin to the next passage, how much of the question's keyword weight and of its
-names and numbers the passage holds, whether BM25 and the dense ranking agree, and whether the
+cosines, the margin to the next passage, how much of the question's keyword weight one sentence holds,
+how much of it the passage and the whole corpus lack, whether BM25 and the dense ranking agree, and whether the
 best sentence holds the kind of thing asked for (a number for "how many", a date for "when",
 a name for "who").
 """
@@ -28,17 +28,18 @@ from .retrieval import Hit
 COEFFICIENTS = Path(__file__).resolve().parent / "data" / "answerability.json"
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-                     r"hundred|thousand|million|billion|dozen|several|many|few|half|percent)\b", re.I)
-_DATE = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b|\b(?:January|February|March|April|May|June|July|August|September|"
-                   r"October|November|December|century|decade|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-                   r"yesterday|today|spring|summer|autumn|winter)\b", re.I)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+|\b[A-Z]{2,}\b")
-_ASKS = (  # (question pattern, what the answer sentence should hold)
-    (re.compile(r"\bhow (?:many|much|long|old|far|large|big|high|tall|often|fast|heavy)\b|\bwhat (?:percentage|number|amount|size)\b", re.I), _NUMBER),
-    (re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|month|day|century|decade)\b", re.I), _DATE),
-    (re.compile(r"\bwho(?:m|se)?\b", re.I), _NAME),
-    (re.compile(r"\bwhere\b", re.I), _NAME),
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})s?"
+_QUANTITY = re.compile(rf"(?!\b{_YEAR}\b)\b\d[\d,.]*\b|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                       r"twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|several|half|twice|once)\b", re.I)
+_DATE = re.compile(rf"\b{_YEAR}\b|\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+                   r"December|century|decade|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.I)
+_CAPITALISED = re.compile(r"(?<=[^\s.!?:]\s)[A-Z][\w'’.-]*|(?<=\()[A-Z][\w'’.-]*")  # not the first word of a sentence
+_NATIONALITY = re.compile(r"(?:ian|ese|ish|ean|an|ic|i)$")  # Russian, Malian, Chinese, British, Korean, Arabic, Iraqi
+_ASKS = (  # (question start, kind of answer); a quantity is never just a year, a date never just any number
+    (re.compile(r"^\W*how long\b", re.I), "duration"),
+    (re.compile(r"^\W*how (?:many|much|old|far|large|big|high|tall|often|fast|heavy|wide)\b|^\W*what (?:percentage|amount|number)\b", re.I), "quantity"),
+    (re.compile(r"^\W*(?:when (?:did|was|were|will|had|has|does|do)\b|(?:in )?(?:what|which) (?:year|date|month|century|decade)\b)", re.I), "date"),
+    (re.compile(r"^\W*who(?:m|se)?\b", re.I), "name"),
 )
 _STOP = frozenset("a an the of in on at to for from by with and or is are was were be been do does did what which who whom whose "
                   "when where why how i you it its this that these those as into about than then there their they he she his her "
@@ -53,9 +54,10 @@ class Signals:
     sentence: float  # cosine of the best passage's closest sentence
     margin: float  # fused-score gap between the first and second passage
     coverage: float  # largest share of the question's keyword weight one sentence holds
-    anchors: float  # share of the question's names, numbers and rare words found in the passage
+    missing: float  # share of the question's keyword weight (idf) the passage does not hold
+    unknown: float  # share of the question's keyword weight no passage of the corpus holds ("mines", "mutiny")
     agreement: float  # 1 when both the dense and the BM25 ranking put this passage first, lower as they disagree
-    type_missing: float  # 1 when the question asks for a number/date/name and the best sentence holds none
+    type_missing: float  # 1 when the question asks for a quantity/date/name and the passage holds none
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f.name) for f in fields(self)], dtype=np.float64)
@@ -92,34 +94,53 @@ def signals(question: str, hits: Sequence[Hit], index: Index, q: np.ndarray) -> 
     top = hits[0]
     passage = index.passages[top.passage_id]
     text = index.documents[passage.document].text
-    a, b = best_sentence(index, top, q)
+    missing, unknown = _absent(index, question, passage.text)
+    answering = " ".join(text[a:b] for a, b in (passage.sentences[i] for i in answering_sentences(index, top.passage_id)))
     return Signals(
         dense=top.dense,
         sentence=top.sentence,
         margin=top.score - hits[1].score if len(hits) > 1 else top.score,
         coverage=top.coverage,
-        anchors=_anchor_share(question, passage.text),
+        missing=missing,
+        unknown=unknown,
         agreement=0.5 / (1 + top.dense_rank) + 0.5 / (1 + top.lexical_rank),
-        type_missing=type_missing(question, text[a:b]),
+        type_missing=type_missing(question, answering or passage.text),
     )
 
 
-def _anchor_share(question: str, passage: str) -> float:
-    """Share of the question's anchors (capitalised words past the first, numbers, long words) the passage holds."""
-    words = _WORD.findall(question)
-    anchors = {w.lower() for i, w in enumerate(words)
-               if w.lower() not in _STOP and (any(c.isdigit() for c in w) or (i > 0 and w[0].isupper()) or len(w) >= 9)}
-    if not anchors:
-        return 1.0
-    held = {w.lower() for w in _WORD.findall(passage)}
-    return sum(1 for w in anchors if w in held or (len(w) > 5 and any(h.startswith(w[:6]) for h in held))) / len(anchors)
+def _absent(index: Index, question: str, passage: str) -> tuple[float, float]:
+    """Shares of the question's keyword weight absent from the passage, and from the whole corpus.
+    Real questions the documents do not answer ask about things they never mention."""
+    weights = index.lexical.weights(question)
+    total = sum(idf for idf, _ in weights.values())
+    if not total:
+        return 0.0, 0.0
+    held = index.lexical.words(passage)
+    return (sum(idf for t, (idf, _) in weights.items() if t not in held) / total,
+            sum(idf for idf, known in weights.values() if not known) / total)
 
 
-def type_missing(question: str, sentence: str) -> float:
-    """1.0 when the question asks for a number, date or name and the sentence holds none; else 0."""
-    for asks, holds in _ASKS:
-        if asks.search(question):
-            return 0.0 if holds.search(sentence) else 1.0
+def asked_kind(question: str) -> str | None:
+    """"quantity", "duration", "date" or "name" when the question asks for one (by how it starts), else None."""
+    return next((kind for pattern, kind in _ASKS if pattern.search(question)), None)
+
+
+def type_missing(question: str, text: str) -> float:
+    """1.0 when the question asks for a quantity, date or name and `text` holds none; else 0.
+    A name must be one the question does not already give ("Who founded Wagner?" is not
+    answered by a sentence naming only Wagner)."""
+    kind = asked_kind(question)
+    if kind == "quantity":
+        return 0.0 if _QUANTITY.search(text) else 1.0
+    if kind == "date":
+        return 0.0 if _DATE.search(text) else 1.0
+    if kind == "duration":  # "for three years", "since 2018"
+        return 0.0 if _QUANTITY.search(text) or _DATE.search(text) else 1.0
+    if kind == "name":
+        asked = {w.lower() for w in _WORD.findall(question)}
+        names = {w.strip(".'’").lower() for w in _CAPITALISED.findall(text)}
+        names = {w for w in names if not _NATIONALITY.search(w)}  # "Russian" names no one
+        return 0.0 if names - asked - _STOP else 1.0
     return 0.0
 
 

@@ -73,19 +73,28 @@ class Lexical:
             return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
         return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
 
+    def weights(self, question: str) -> dict[str, tuple[float, bool]]:
+        """Each stemmed question word with its idf and whether any passage uses it (words no
+        passage uses get the idf of a word seen nowhere: they were asked, and nothing holds them)."""
+        model = self._model
+        vocab, indptr = model.vocab_dict, model.scores["indptr"]
+        n, columns = model.scores["num_docs"], len(indptr) - 1
+        out = {}
+        for t in set(self.tokens(question)):
+            known = vocab.get(t, columns) < columns
+            f = int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if known else 0
+            out[t] = (float(np.log(1 + (n - f + 0.5) / (f + 0.5))), known)
+        return out
+
+    def words(self, text: str) -> frozenset[str]:
+        """The stemmed words of a text (cached: passages recur across questions)."""
+        return self._words(text)
+
     def ideal(self, question: str) -> float:
         """About the BM25 score of a passage of average length holding each question word once:
         the scale of a complete lexical match. Words the passages never use count too (they were
         asked, and no passage holds them)."""
-        model = self._model
-        vocab, indptr = model.vocab_dict, model.scores["indptr"]
-        n, columns = model.scores["num_docs"], len(indptr) - 1
-        total = 0.0
-        for t in set(self.tokens(question)):
-            known = vocab.get(t, columns) < columns
-            f = int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if known else 0
-            total += float(np.log(1 + (n - f + 0.5) / (f + 0.5)))
-        return total
+        return sum(idf for idf, _ in self.weights(question).values())
 
     def expansion(self, question: str, passages: Sequence[str], terms: int = 20) -> np.ndarray:
         """BM25 scores for the `terms` most telling words of `passages` that the question lacks

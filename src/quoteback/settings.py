@@ -38,9 +38,9 @@ class Settings:
     quote_margin: float = 0.15  # further quotes only when their score is within this of the first
     candidates: int = 100  # passages each retriever hands to fusion
     feedback: int = 0  # >0: relevance feedback from this many top passages (broad topic searches; off for Q&A)
-    abstain_below: float = 0.30  # dense cosine of the best passage under which we decline (off topic)
-    answer_from: float = 0.5  # calibrated confidence from which the first quote is given as the answer
-    related_from: float = 0.1  # ... from which the closest passages are shown as related; below: declined
+    abstain_below: float = 0.25  # dense cosine of the best passage under which we decline (off topic)
+    answer_from: float = 0.30  # calibrated confidence from which the first quote is given as the answer (dev-tuned)
+    related_from: float = 0.10  # ... from which the closest passages are shown as related; below: declined
     max_question_chars: int = 2000
     index_type: str = "auto"  # auto | flat | ivf | hnsw
     ann_from: int = 50_000  # auto switches from exact search to IVF (tuned nprobe) at this many passages

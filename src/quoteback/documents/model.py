@@ -54,8 +54,10 @@ class Document:
         return [title for _, title in path]
 
     def section_label(self, offset: int) -> str | None:
-        """The heading path above `offset` as one line ("5 Authenticators › 5.1 Memorized Secrets")."""
-        return SECTION_SEPARATOR.join(self.section_at(offset)) or None
+        """The heading path above `offset` as one line ("5 Authenticators › 5.1 Memorized Secrets");
+        text before a document's first heading sits under the document's title."""
+        path = self.section_at(offset)
+        return SECTION_SEPARATOR.join(path) if path else (self.title if self.headings else None)
 
 
 @dataclass(frozen=True)
