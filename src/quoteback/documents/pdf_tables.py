@@ -20,6 +20,7 @@ SECTION_NUMBER = re.compile(r"^(?:(?:\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}
 TOC_TITLES = {"contents", "table of contents", "list of figures", "list of tables", "list of appendices",
               "list of exhibits", "list of illustrations", "table of figures"}
 _LEADER_LINE = re.compile(r"\.\.\.\s*(?:[\dA-Z]+-)?(?:\d{1,4}|[ivxlc]{1,7})?$", re.I)
+_MARKER = re.compile(r"^(?:[•◦▪▫■□●○‣⁃∙·\-–*]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}[.)])$")
 _PAGE_NUMBER = re.compile(r"^(?:[\dA-Z]+-)?(?:\d{1,4}|[ivxlc]{1,7})$", re.I)
 
 
@@ -120,7 +121,8 @@ def _split_entries(page: Page) -> None:
             if b.y1 < a.y0 or b.y0 > a.y1:
                 continue
             paired = [la for la in a.lines if any(_same_line(la, lb) for lb in b.lines)]
-            if len(paired) < 3 or len(paired) < len(a.lines) * 0.6:
+            if len(paired) < 5 or len(paired) < len(a.lines) * 0.8 \
+                    or sum(not line.text[:1].islower() for line in a.lines) < len(a.lines) * 0.8:
                 continue
             for k, block in ((i, a), (j, b)):
                 entries: list[list[Line]] = []
@@ -158,11 +160,17 @@ def find_tables(page: Page, body: float) -> None:
             groups[-1].append(k)
         else:
             groups.append([k])
+    mid = width / 2
+    chars = lambda side: sum(len(l.text) for b in blocks if side(b) for l in b.lines)  # noqa: E731
+    total = chars(lambda b: True) or 1
+    columned = chars(lambda b: b.x1 <= mid + 6) > total * 0.2 and chars(lambda b: b.x0 >= mid - 6) > total * 0.2
     rows: list[list[int]] = []  # side-by-side runs within a group
     for group in groups:
         run: list[int] = []
         for k in sorted(group, key=lambda k: blocks[k].x0):
-            if run and (blocks[k].x0 < max(blocks[r].x1 for r in run) - 2 or blocks[k].x0 - blocks[run[-1]].x1 > width * 0.25):
+            gutter = columned and run and max(blocks[r].x1 for r in run) <= mid + 6 and blocks[k].x0 >= mid - 6 \
+                and any(len(b.lines) >= 4 and b.x1 - b.x0 > width * 0.3 for b in (blocks[run[-1]], blocks[k]))
+            if run and (gutter or blocks[k].x0 < max(blocks[r].x1 for r in run) - 2 or blocks[k].x0 - blocks[run[-1]].x1 > width * 0.25):
                 if len(run) >= 2:
                     rows.append(run)
                 run = []
@@ -177,6 +185,7 @@ def find_tables(page: Page, body: float) -> None:
     while i < len(rows):
         columns = [[blocks[k].x0, blocks[k].x1] for k in rows[i]]
         table = [list(rows[i])]
+        skipped: list[list[int]] = []
         j = i + 1
         while j < len(rows):
             prev_bottom = max(blocks[k].y1 for k in table[-1])
@@ -184,6 +193,11 @@ def find_tables(page: Page, body: float) -> None:
             size = blocks[rows[j][0]].lines[0].size or 10
             if top - prev_bottom > max(2.2 * size, 14):
                 break
+            tx0, tx1 = min(c[0] for c in columns), max(c[1] for c in columns)
+            if not any(_overlap(blocks[k].x0, blocks[k].x1, tx0 - 20, tx1 + 20) > 0 for k in rows[j]):
+                skipped.append(rows[j])  # beside the table (a figure in the other column)
+                del rows[j]
+                continue
             mapped = _map_columns(rows[j], blocks, columns)
             if mapped is None:
                 break
@@ -191,12 +205,15 @@ def find_tables(page: Page, body: float) -> None:
             tx0, tx1 = min(c[0] for c in columns), max(c[1] for c in columns)
             between = [k for k in range(len(blocks)) if k not in in_row and k not in taken
                        and prev_bottom - 1 <= blocks[k].y0 < top and _overlap(blocks[k].x0, blocks[k].x1, tx0, tx1) > 0]
+            if any(blocks[k].y1 > top + 2 * size for k in between):
+                break
             if any(_map_columns([k], blocks, columns, grow=False) is None for k in between):
                 break
             table[-1].extend(between)
             taken.update(between)
             table.append(list(rows[j]))
             j += 1
+        rows[j:j] = skipped
         if len(table) >= 2 and _tabular(table, blocks, columns, width, body):
             header = _header(rows, groups, table, blocks, columns, in_row | taken)
             if header:
@@ -237,13 +254,16 @@ def _map_columns(row: list[int], blocks: list[Block], columns: list[list[float]]
     a cell straddles two columns or two cells fall in one."""
     found: list[int] = []
     added: list[list[float]] = []
+    tx0, tx1 = min(c[0] for c in columns), max(c[1] for c in columns)
+    if grow and not any(_overlap(blocks[k].x0, blocks[k].x1, x0, x1) > 0 for k in row for x0, x1 in columns):
+        return None  # a row beside the table, not in it
     for k in row:
         b = blocks[k]
         hits = [c for c, (x0, x1) in enumerate(columns) if _overlap(b.x0, b.x1, x0, x1) > 0]
         if len(hits) > 1 or (hits and hits[0] in found):
             return None
         if not hits:
-            if not grow:
+            if not grow or b.x1 < tx0 - 60 or b.x0 > tx1 + 60:
                 return None
             added.append([b.x0, b.x1])
             found.append(len(columns) + len(added) - 1)
@@ -264,11 +284,15 @@ def _map_columns(row: list[int], blocks: list[Block], columns: list[list[float]]
 
 def _tabular(table: list[list[int]], blocks: list[Block], columns: list[list[float]], width: float, body: float) -> bool:
     """Not two-column prose (every column wide), not figure labels (no cell with a few words), no headings."""
-    if min(x1 - x0 for x0, x1 in columns) > width * 0.3:
-        return False
+    if min(x1 - x0 for x0, x1 in columns) > width * 0.3 or sum(x1 - x0 > width * 0.35 for x0, x1 in columns) >= 2:
+        return False  # two-column prose
     cells = [blocks[k] for row in table for k in row]
-    if not any(sum(line.words for line in b.lines) >= 4 for b in cells):
-        return False
+    if not any(sum(line.words for line in b.lines) >= 5 for b in cells):
+        return False  # labels of a figure
+    for c in range(len(columns)):
+        texts = [" ".join(l.text for l in blocks[k].lines) for row in table for k in row if _best_column(blocks[k], columns) == c]
+        if texts and all(_MARKER.match(t.strip()) for t in texts):
+            return False  # a list: bullets or numbers beside their items
     if body and any(line.size > body * 1.25 for b in cells for line in b.lines):
         return False
     return True
