@@ -216,6 +216,8 @@ def is_figure_residue(block: Block, body: float) -> bool:
     return False
 
 
+LABELLED_RE = re.compile(r"^(?:Tier|Level|Step|Phase|Stage|Part|Scenario|Case|Option)\s+\d{1,2}\s*[:.–—-]\s+[A-Z][\w-]*(?:\s+[\w-]+){0,5}$")
+SUBLEVEL = 9
 APPENDIX_RE = re.compile(r"^(?:Appendix|APPENDIX|Annex|ANNEX)\s+[A-Z]\b\s*[-—–:.]?\s*\S")
 
 
@@ -260,6 +262,8 @@ def heading_level(line: Line, body: float, block_lines: int) -> int | None:
         return None
     if APPENDIX_RE.match(text) and line.words <= 12 and not text.endswith("."):
         return 1
+    if block_lines == 1 and LABELLED_RE.match(text) and line.words <= 8:
+        return SUBLEVEL  # `Tier 1: Partial`: one level below the section it is in (see `_numbering`)
     if text.rstrip("”\"’'").endswith(".") or (not bigger and re.match(r"^[^:]{2,60}:\s+\S+\s+\S", text)):
         return None  # a sentence, a glossary entry (`Term: definition`)
     if low in NAMED_HEADINGS:
@@ -475,9 +479,14 @@ def _numbering(paras: list[_Para], body: float) -> None:
     """Numbered lines that go back in the numbering (`1. Determine ...` after `3.5 ...`: a numbered
     list or checklist, FAQ questions) are no headings unless set clearly larger than the text."""
     last: tuple[int, ...] = ()
+    outer = 0  # the level of the last heading that is not a labelled one
     for para in paras:
         if para.kind != "heading":
             continue
+        if para.level == SUBLEVEL:
+            para.level = outer + 1
+            continue
+        outer = para.level
         match = NUMBERED_RE.match(para.pieces[0][0])
         if not match or not re.fullmatch(r"[\d.]+", match.group(1)):
             continue
