@@ -231,8 +231,104 @@ def test_cleanup_invariants(spec):
         assert span and span == span.strip() and "\n\n" not in span and level >= 1
         assert (start == 0 or text[start - 2:start] == "\n\n") and text[end:end + 2] in ("", "\n\n")
         seen.append(span)
-    # every heading written (numbered, capitalised) comes out as a heading span equal to its text
+    # every heading written (numbered, capitalised) comes out as a heading span equal to its text,
+    # unless its number goes back (`1 Aaa` after `2 Bbb`): a numbered list in type of the same size
+    last: tuple[int, ...] = ()
     for heading in headings_written:
+        number = tuple(int(n) for n in heading.split(" ")[0].split("."))
+        if number <= last:
+            continue
+        last = number
         if headings_written.count(heading) > 1:
             continue  # the same line on several pages may rightly be taken for a running header
         assert any(s == heading or s.startswith(heading + " ") for s in seen), (heading, seen)
+
+
+# ---------------------------------------------------------------- structure: headings, contents pages, tables
+
+_BODY = ("Organizations should keep a record of every incident they handle, with the time it was noticed, "
+         "the people who worked on it and the actions that were taken to contain it and recover from it.")
+
+
+def _paragraph(pdf, y: float, text: str = _BODY, size: float = 10) -> float:
+    pdf.set_font("Helvetica", size=size)
+    pdf.set_xy(72, y)
+    pdf.multi_cell(450, size * 1.3, text)
+    return pdf.get_y() + 12
+
+
+def _heading(pdf, y: float, number: str, title: str, size: float) -> float:
+    pdf.set_font("Helvetica", "B", size)
+    pdf.text(72, y + size, number)
+    pdf.text(110, y + size, title)  # the number and the title as separate boxes, as many PDFs set them
+    return y + size + 14
+
+
+def _structured_pdf(path: Path) -> Path:
+    pdf = fpdf.FPDF(unit="pt", format="letter")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()  # a contents page
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(72, 90, "Table of Contents")
+    pdf.set_font("Helvetica", size=10)
+    for i, (entry, page) in enumerate([("1 Introduction", 2), ("2 Handling an Incident", 2), ("2.1 Events and Incidents", 2),
+                                       ("2.2 Incident Prioritization", 2)]):
+        pdf.text(72, 120 + 16 * i, f"{entry} {'.' * 60} {page}")
+    pdf.add_page()
+    y = _heading(pdf, 72, "1", "Introduction", 14)
+    y = _paragraph(pdf, y)
+    y = _heading(pdf, y, "2", "Handling an Incident", 14)
+    y = _paragraph(pdf, y)
+    y = _heading(pdf, y, "2.1", "Events and Incidents", 12)
+    y = _paragraph(pdf, y, "A computer security incident is a violation of computer security policies or standard practices. " * 2)
+    y = _heading(pdf, y, "2.2", "Incident Prioritization", 12)
+    y = _paragraph(pdf, y, "Table 1 lists the functional impact categories that an organization might use for its incidents.")
+    pdf.set_font("Helvetica", size=9)
+    rows = [("Category", "Definition"), ("None", "No effect to the ability to provide all services to all users"),
+            ("Low", "Minimal effect; the organization can still provide all critical services"),
+            ("Medium", "Organization has lost the ability to provide a critical service to a subset of users"),
+            ("High", "Organization is no longer able to provide some critical services to any users")]
+    for i, (left, right) in enumerate(rows):
+        pdf.text(80, y + 10 + 15 * i, left)
+        pdf.text(160, y + 10 + 15 * i, right)
+    _paragraph(pdf, y + 15 * len(rows) + 20, "After the table the text goes on with an ordinary paragraph of prose.")
+    pdf.output(str(path))
+    return path
+
+
+@needs_poppler
+def test_structure_headings_contents_and_tables(tmp_path):
+    doc = load_document(_structured_pdf(tmp_path / "structured.pdf"))
+    heads = [(doc.text[a:b], level) for a, b, level in doc.headings]
+    # contents lines are no headings; the body headings are found with their numbers and levels
+    assert not any("..." in text or text.rstrip().endswith((" 2",)) for text, _ in heads), heads
+    assert ("1 Introduction", 1) in heads and ("2 Handling an Incident", 1) in heads
+    assert ("2.1 Events and Incidents", 2) in heads and ("2.2 Incident Prioritization", 2) in heads
+    at = doc.text.index("A computer security incident is")
+    assert doc.section_label(at) == "2 Handling an Incident › 2.1 Events and Incidents"
+    # each heading is a block of its own
+    for a, b, _ in doc.headings:
+        assert (a == 0 or doc.text[a - 2:a] == "\n\n") and doc.text[b:b + 2] in ("", "\n\n")
+    # the table: one row per line, cells joined with ` | `, as one block
+    row = "Medium | Organization has lost the ability to provide a critical service to a subset of users"
+    assert row in doc.text
+    block = next(b for b in doc.text.split("\n\n") if row in b)
+    assert block.splitlines()[0] == "Category | Definition" and len(block.splitlines()) == 5
+    assert all(" | " in line for line in block.splitlines())
+    assert doc.section_label(doc.text.index(row)).endswith("2.2 Incident Prioritization")
+    # prose stays prose
+    assert "After the table the text goes on with an ordinary paragraph of prose." in doc.text.split("\n\n")
+
+
+def test_numbered_list_in_body_type_is_not_a_heading():
+    lines = [("3.5 Incident Handling Checklist", 12.0), ("1. Determine whether an incident has occurred", 10.0),
+             ("2. Prioritize handling the incident", 10.0), ("4 Coordination", 12.0)]
+    page = Page(612, 792)
+    y = 80.0
+    for text, size in lines:
+        page.blocks.append(Block([Line(text, 72, y, 72 + 5 * len(text), y + size, size)]))
+        page.blocks.append(Block([Line(_BODY[:80], 72, y + 16, 500, y + 26, 10.0), Line(_BODY[80:150] + ".", 72, y + 28, 400, y + 38, 10.0)]))
+        y += 60
+    result = assemble([page])
+    heads = [result.text[a:b] for a, b, _ in result.headings]
+    assert heads == ["3.5 Incident Handling Checklist", "4 Coordination"]

@@ -120,7 +120,7 @@ def _poppler_pages(source: str) -> tuple[list[Page], str | None, str | None]:
                 words = [w for w in words if w[4].strip()]
                 if words:
                     sizes = sorted(w[3] - w[1] for w in words)
-                    lines.append(Line(" ".join(w[4] for w in words), min(w[0] for w in words), min(w[1] for w in words),
+                    lines.append(Line(_join_words(words), min(w[0] for w in words), min(w[1] for w in words),
                                       max(w[2] for w in words), max(w[3] for w in words), sizes[len(sizes) // 2]))
             if lines:
                 page.blocks.append(Block(lines))
@@ -128,6 +128,17 @@ def _poppler_pages(source: str) -> tuple[list[Page], str | None, str | None]:
     if not pages:
         raise DocumentError("broken PDF (no pages)")
     return pages, title or None, iso_date(meta.get("CreationDate"))
+
+
+def _join_words(words: list[tuple[float, float, float, float, str]]) -> str:
+    """A line's words with spaces, except inside a word some PDFs set as two boxes with almost no gap
+    (`Manageme` + `nt`): a letter, a gap under an eighth of the type size, a lowercase letter."""
+    out = words[0][4]
+    for prev, word in zip(words, words[1:]):
+        gap = word[0] - prev[2]
+        tight = 0 <= gap < 0.12 * (prev[3] - prev[1]) and abs((word[3] - word[1]) - (prev[3] - prev[1])) < 0.5
+        out += ("" if tight and prev[4][-1:].isalpha() and word[4][:1].islower() else " ") + word[4]
+    return out
 
 
 def _pypdf_pages(source: str) -> tuple[list[Page], str | None, str | None]:

@@ -75,6 +75,7 @@ class Line:
 @dataclass
 class Block:
     lines: list[Line]
+    rows: list[str] | None = None  # a table: its rows, cells joined with ` | `
 
     @property
     def x0(self) -> float:
@@ -98,6 +99,7 @@ class Page:
     width: float
     height: float
     blocks: list[Block] = field(default_factory=list)
+    toc: bool = False  # a table of contents (or list of figures/tables) page
 
 
 # ---------------------------------------------------------------- headers and footers
@@ -138,11 +140,21 @@ def remove_running_lines(pages: list[Page]) -> None:
     need = 2 if len(pages) <= 4 else max(3, round(len(pages) * 0.2))
     for page, found in zip(pages, band_lines):
         drop = {(bi, li) for bi, li, key in found
-                if (counts[key] >= need and len(key) > 1) or _is_page_number(page.blocks[bi].lines[li].text)}
+                if ((counts[key] >= need and re.search(r"[^\W\d_]", key[1:])) or _is_page_number(page.blocks[bi].lines[li].text))
+            and not _beside_title(page, page.blocks[bi].lines[li])}
         if drop:
             for bi, block in enumerate(page.blocks):
                 block.lines = [line for li, line in enumerate(block.lines) if (bi, li) not in drop]
             page.blocks = [block for block in page.blocks if block.lines]
+
+
+def _beside_title(page: Page, line: Line) -> bool:
+    """A number-only line with words right beside it on the same baseline: a section number (`1` +
+    `Introduction` set apart), not a page number."""
+    if not re.fullmatch(r"[\dA-Z]{1,2}(?:\.\d{1,2})*\.?", line.text.strip()):
+        return False
+    return any(other is not line and 0 <= other.x0 - line.x1 < max(45.0, 4.5 * line.size) and abs(other.y0 - line.y0) < 2
+               and other.text[:1].isalpha() for block in page.blocks for other in block.lines)
 
 
 # ---------------------------------------------------------------- reading order
@@ -204,10 +216,26 @@ def is_figure_residue(block: Block, body: float) -> bool:
     return False
 
 
+LABELLED_RE = re.compile(r"^(?:Tier|Level|Step|Phase|Stage|Part|Scenario|Case|Option)\s+\d{1,2}\s*[:.–—-]\s+[A-Z][\w-]*(?:\s+[\w-]+){0,5}$")
+SUBLEVEL = 9
+APPENDIX_RE = re.compile(r"^(?:Appendix|APPENDIX|Annex|ANNEX)\s+[A-Z]\b\s*[-—–:.]?\s*\S")
+
+
+def rotated(line: Line) -> bool:
+    """Text set vertically (axis labels): a box far too narrow for its characters."""
+    return len(line.text) >= 3 and line.size > 0 and (line.x1 - line.x0) < 0.3 * line.size * len(line.text.strip())
+
+
+def strong_heading(text: str) -> bool:
+    """A heading by its words alone: numbered, `Appendix A ...`, or a usual section name."""
+    text = text.strip()
+    return bool(NUMBERED_RE.match(text) or APPENDIX_RE.match(text) or text.casefold().rstrip(".: ") in NAMED_HEADINGS)
+
+
 def heading_level(line: Line, body: float, block_lines: int) -> int | None:
     """The level of a heading line, None for ordinary text."""
     text = line.text.strip()
-    if not text or len(text) > 110 or line.words > 14 or _letters(text) < 2:
+    if not text or len(text) > 110 or line.words > 14 or _letters(text) < 2 or rotated(line):
         return None
     if text.endswith((",", ";")) or (text.endswith(".") and not re.match(r"^\d+(\.\d+)*\.?\s*$", text[:-1].split(" ")[0] + " ") and line.words > 3):
         return None
@@ -220,20 +248,33 @@ def heading_level(line: Line, body: float, block_lines: int) -> int | None:
     if numbered:
         number, rest = numbered.group(1), numbered.group(2)
         words = rest.split()
+        if not (body and line.size >= body * 1.05):  # in body type: a numbered question (FAQ) or list item
+            if text.endswith("?") or (re.match(r"^\d+\.\s", text) and sum(w[:1].isupper() for w in words) < len(words) * 0.6):
+                return None
         if rest[:1].isupper() and not rest.endswith(".") or (bigger and rest[:1].isalpha()):
             if len(words) <= 12 and _letters(rest) >= 3 and not re.search(r"\d{3,}|[=<>]", rest):
                 first_digit = number.split(".")[0]
                 if first_digit.isdigit() and int(first_digit) == 0:
                     return None
                 if sum(w[:1].isupper() or w.casefold() in _SMALL for w in words) >= len(words) * 0.6 or bigger or len(words) <= 6:
+                    number = re.sub(r"(?<=\d)(?:\.0)+$", "", number)  # `1.0 Introduction` is a chapter
                     return number.count(".") + 1
         return None
+    if APPENDIX_RE.match(text) and line.words <= 12 and not text.endswith("."):
+        return 1
+    if block_lines == 1 and LABELLED_RE.match(text) and line.words <= 8:
+        return SUBLEVEL  # `Tier 1: Partial`: one level below the section it is in (see `_numbering`)
+    if text.rstrip("”\"’'").endswith(".") or (not bigger and re.match(r"^[^:]{2,60}:\s+\S+\s+\S", text)):
+        return None  # a sentence, a glossary entry (`Term: definition`)
     if low in NAMED_HEADINGS:
         return 1
     letters = [ch for ch in text if ch.isalpha()]
     caps = letters and sum(ch.isupper() for ch in letters) >= len(letters) * 0.9 and len(letters) >= 4
     if caps and line.words <= 10 and not text.endswith("."):
-        return 1 if bigger else 2
+        if bigger:
+            return 1
+        if line.words >= 2 and not re.search(r"\d|[./]", text) and block_lines == 1:
+            return 2
     if bigger and line.size >= body * 1.3 and line.words <= 12 and not text.endswith("."):
         return 1
     if bigger and line.words <= 10 and text[:1].isupper() and not text.endswith((".", ":")):
@@ -249,8 +290,9 @@ _SMALL = {"a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "by", 
 @dataclass
 class _Para:
     pieces: list[tuple[str, int, str]]  # (text, page index, joiner before it)
-    kind: str = "para"  # para | heading | lines
+    kind: str = "para"  # para | heading | lines | table
     level: int = 0
+    size: float = 0.0  # a heading's type size
 
     @property
     def last(self) -> str:
@@ -298,6 +340,14 @@ def _split_paragraphs(block: Block, body: float) -> list[tuple[str, list[Line], 
             if bullet:
                 starts_para = starts_para or False
         nxt = block.lines[i + 1] if i + 1 < len(block.lines) else None
+        if result and result[-1][0] == "heading" and not current and len(result[-1][1]) < 3:
+            head = result[-1][1][-1]
+            text = line.text.strip()
+            if (abs(line.size - head.size) < 0.6 and line.y0 - head.y1 < 0.8 * max(head.size, 1) and line.words <= 8
+                    and not NUMBERED_RE.match(text) and not text.endswith(".")
+                    and (text[:1].islower() or (body and head.size >= body * 1.1))):
+                result[-1][1].append(line)
+                continue
         if starts_para or (prev is not None and (prev.text.rstrip().endswith(END_PUNCT) or heading_level(prev, body, 0))):
             level = heading_level(line, body, len(block.lines))
             # a heading line is followed by a new start (a new line) or is alone
@@ -309,13 +359,6 @@ def _split_paragraphs(block: Block, body: float) -> list[tuple[str, list[Line], 
                 current = []
             result.append(("heading", [line], level))
             continue
-        if result and result[-1][0] == "heading" and not current and len(result[-1][1]) < 3:
-            head = result[-1][1]
-            text = line.text.strip()
-            if (text[:1].islower() and line.words <= 6 and not text.endswith(".") and abs(line.size - head[-1].size) < 0.6
-                    and (nxt is None or nxt.y0 - line.y1 > 1 or nxt.size != line.size or True)):
-                head.append(line)
-                continue
         if starts_para and current:
             result.append(("para", current, 0))
             current = []
@@ -323,6 +366,11 @@ def _split_paragraphs(block: Block, body: float) -> list[tuple[str, list[Line], 
     if current:
         result.append(("para", current, 0))
     return result
+
+
+def join_cell(lines: list[Line]) -> str:
+    """A table cell's lines as one line (line-end hyphens between lowercase letters joined)."""
+    return "".join(j + t for t, j in _join_lines(lines)).replace("\n", " ")
 
 
 def _body_size(pages: list[Page]) -> float:
@@ -348,6 +396,16 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
         page.blocks = [block for block in page.blocks if block.lines]
     remove_running_lines(pages)
     body = _body_size(pages)
+    from .pdf_tables import attach_page_numbers, find_tables, is_toc_page, join_heading_words, join_section_numbers
+
+    for page in pages:
+        join_section_numbers(page)
+        join_heading_words(page, body)
+        page.toc = is_toc_page(page)
+        if page.toc:
+            attach_page_numbers(page)
+        else:
+            find_tables(page, body)
 
     paras: list[_Para] = []
     open_para: _Para | None = None  # an unfinished paragraph that may go on in the next column or page
@@ -358,12 +416,31 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
             deferred = []
             open_para = None
         for block in reading_order(page):
+            if block.rows:
+                paras.extend(deferred)
+                deferred = []
+                open_para = None
+                paras.append(_Para([(row, index, "\n") for row in block.rows], "table"))
+                continue
+            if page.toc:  # contents lines are no headings: one line each, under the page's title
+                open_para = None
+                for kind, lines, level in _split_paragraphs(block, body):
+                    for line in lines:
+                        title = line.text.strip().casefold().rstrip(": ") in _TOC_TITLES
+                        if title:
+                            paras.append(_Para([(line.text.strip(), index, "")], "heading", 1, line.size))
+                        elif paras and paras[-1].kind == "lines" and paras[-1].pieces[-1][1] == index:
+                            paras[-1].pieces.append((line.text.strip(), index, "\n"))
+                        else:
+                            paras.append(_Para([(line.text.strip(), index, "")], "lines"))
+                continue
             if is_figure_residue(block, body) and not any(heading_level(l, body, 1) for l in block.lines[:1]):
                 continue
             for kind, lines, level in _split_paragraphs(block, body):
                 if kind == "heading":
                     open_para = None
-                    paras.append(_Para([(" ".join(t for t, _ in _join_lines(lines)).replace("\n", " "), index, "")], "heading", level))
+                    paras.append(_Para([(" ".join(t for t, _ in _join_lines(lines)).replace("\n", " "), index, "")], "heading", level,
+                                       max(line.size for line in lines)))
                     continue
                 joined = _join_lines(lines)
                 first = joined[0][0]
@@ -389,7 +466,67 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
                     paras.append(para)
                 open_para = None if para.last.endswith(SENTENCE_END) or para.last.endswith(":") else para
     paras.extend(deferred)
+    _front_matter(paras)
+    _numbering(paras, body)
     return _build(paras, len(pages), title, date)
+
+
+_TOC_TITLES = {"contents", "table of contents", "list of figures", "list of tables", "list of appendices",
+               "list of exhibits", "list of illustrations", "table of figures"}
+
+
+def _numbering(paras: list[_Para], body: float) -> None:
+    """Numbered lines that go back in the numbering (`1. Determine ...` after `3.5 ...`: a numbered
+    list or checklist, FAQ questions) are no headings unless set clearly larger than the text."""
+    last: tuple[int, ...] = ()
+    outer = 0  # the level of the last heading that is not a labelled one
+    for para in paras:
+        if para.kind != "heading":
+            continue
+        if para.level == SUBLEVEL:
+            para.level = outer + 1
+            continue
+        outer = para.level
+        match = NUMBERED_RE.match(para.pieces[0][0])
+        if not match or not re.fullmatch(r"[\d.]+", match.group(1)):
+            continue
+        number = tuple(int(n) for n in re.sub(r"(?<=\d)(?:\.0)+$", "", match.group(1)).split(".") if n)
+        if last and number <= last and not (body and para.size >= body * 1.1):
+            para.kind = "para"
+            continue
+        last = number
+
+
+def _front_matter(paras: list[_Para]) -> None:
+    """Before the first numbered or named heading (on the first pages: cover, title page, authors),
+    only the title is a heading: the largest-type heading of the first page with headings, with the
+    heading lines of the same size right after it."""
+    front = []
+    for i, para in enumerate(paras):
+        if para.pieces[0][1] > 2:
+            break
+        if para.kind == "heading":
+            if strong_heading(para.pieces[0][0]):
+                break
+            front.append(i)
+    if not front:
+        return
+    first_page = paras[front[0]].pieces[0][1]
+    on_first = [i for i in front if paras[i].pieces[0][1] == first_page]
+    largest = max(paras[i].size for i in on_first)
+    title = next(i for i in on_first if paras[i].size >= largest - 0.3)
+    merged = title
+    for i in front:
+        if i == title:
+            continue
+        if i == merged + 1 and abs(paras[i].size - paras[title].size) < 0.5:
+            paras[title].pieces.append((paras[i].pieces[0][0], paras[i].pieces[0][1], " "))
+            paras[i].kind = "drop"
+            merged = i
+            continue
+        paras[i].kind = "para"
+    paras[title].level = 1
+    paras[:] = [p for p in paras if p.kind != "drop"]
 
 
 def _build(paras: list[_Para], npages: int, title: str | None, date: str | None) -> Extracted:
