@@ -21,7 +21,7 @@ from .lexical import Lexical
 from .passages import Passage
 
 FORMAT_VERSION = 2  # 2: documents carry pages and headings
-TEXT_VERSION = 3  # how documents are read, cut and contextualised: a change rebuilds indexes fully
+TEXT_VERSION = 4  # how documents are read, cut and contextualised: a change rebuilds indexes fully
 CURRENT = "current"
 REBUILD_HINT = "run `quoteback build --force` to rebuild it"
 MANIFEST_KEYS = ("model", "chunker", "passages", "documents")  # what status, info and loading read
