@@ -34,7 +34,7 @@ def server(tmp_path_factory):
     corpus = root / "corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
-    (corpus / "markup.md").write_text(XSS)
+    (corpus / "markup.txt").write_text(XSS)  # a text file's text is the file itself: the markup stays in it
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     log = open(root / "server.log", "w")
@@ -124,6 +124,8 @@ def test_chat_quotes_and_declines(page):
     assert "The UN peacekeeping mission in Mali, known as MINUSMA, was established in 2013" in reply
     assert "wagner-group-in-mali-faq.txt · 2023-12-12" in reply
     assert page.locator('[data-testid="bot"]').first.locator("mark").count() >= 1  # highlighted sentence
+    link = page.locator('[data-testid="bot"]').first.locator("a", has_text="open at the quote").first
+    assert link.get_attribute("href").startswith("/view?doc=wagner-group-in-mali-faq.txt&start=")
     follow = _ask(page, "when was it set up?", 2)
     assert "Searched for" in follow and "established in 2013" in follow
     decline = _ask(page, "What is the capital of France?", 3, expect="The documents don't say")
@@ -131,6 +133,16 @@ def test_chat_quotes_and_declines(page):
     bad = _ask(page, "a\x01b", 4, expect="control characters")
     assert "control characters" in bad
     _shot(page, "chat")
+
+
+def test_related_passages_are_shown_as_such(page):
+    """An on-topic question the FAQ does not answer: the closest passages, framed as not answering,
+    with the confidence and no highlighted sentence."""
+    reply = _ask(page, "How many Wagner fighters are in Mali?", 1, expect="Related passage")
+    assert "The documents don't answer this directly. The closest passages:" in reply and "confidence" in reply
+    assert "From FAQ" not in reply
+    assert page.locator('[data-testid="bot"]').first.locator("mark").count() == 0
+    _shot(page, "chat-related")
 
 
 def test_document_markup_renders_as_text(page):

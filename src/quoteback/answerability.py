@@ -32,7 +32,8 @@ _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})s?"
 _QUANTITY = re.compile(rf"(?!\b{_YEAR}\b)\b\d[\d,.]*\b|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                        r"twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|several|half|twice|once)\b", re.I)
 _DATE = re.compile(rf"\b{_YEAR}\b|\b(?:January|February|March|April|May|June|July|August|September|October|November|"
-                   r"December|century|decade|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.I)
+                   r"December|century|decade|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+                   r"spring|summer|autumn|winter|season|morning|evening|night|daily|weekly|monthly|yearly|annually|every)\b", re.I)
 _CAPITALISED = re.compile(r"(?<=[^\s.!?:]\s)[A-Z][\w'’.-]*|(?<=\()[A-Z][\w'’.-]*")  # not the first word of a sentence
 _NATIONALITY = re.compile(r"(?:ian|ese|ish|ean|an|ic|i)$")  # Russian, Malian, Chinese, British, Korean, Arabic, Iraqi
 _ASKS = (  # (question start, kind of answer); a quantity is never just a year, a date never just any number
