@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -76,3 +77,48 @@ def seed_ready(tmp_path_factory, embedder):
     shutil.copytree(REPO / "corpus", root / "corpus")
     settings = Settings(corpus=root / "corpus", index=root / "index")
     return open_answerer(settings, embedder=embedder)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def chat_server(root: Path, corpus: Path, *args: str):
+    """`quoteback chat` on a free loopback port in a subprocess, until it answers HTTP; stopped by
+    its process id at the end. Yields the base URL (no trailing slash)."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    log = open(root / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "quoteback", "chat", "--corpus", str(corpus), "--index", str(root / "index"),
+                             "--port", str(port), *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url + "/", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError((root / "server.log").read_text())
+                time.sleep(1)
+        else:
+            raise RuntimeError("the app did not start in 180 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

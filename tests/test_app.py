@@ -5,16 +5,12 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SEED
+from tests.conftest import REPO, SEED, chat_server, free_port
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -22,10 +18,7 @@ CHROMIUM = "/usr/bin/chromium"
 XSS = "Harmless markup test: <script>alert('xss')</script> and <img src=x onerror=alert('img')> and [a link](javascript:alert('md')). The zebra migration happens every spring."
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = free_port  # other test modules import it from here
 
 
 @pytest.fixture(scope="module")
@@ -35,29 +28,8 @@ def server(tmp_path_factory):
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     (corpus / "markup.txt").write_text(XSS)  # a text file's text is the file itself: the markup stays in it
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "quoteback", "chat", "--corpus", str(corpus), "--index", str(root / "index"), "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((root / "server.log").read_text())
-            time.sleep(1)
-    else:
-        proc.kill()
-        raise RuntimeError("the app did not start in 180 s")
-    yield {"url": url, "corpus": corpus, "root": root}
-    proc.terminate()
-    proc.wait(timeout=20)
+    with chat_server(root, corpus) as url:
+        yield {"url": url + "/", "corpus": corpus, "root": root}
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,7 @@ a text file with markup in it, and a long text file (shown as a window around th
 from __future__ import annotations
 
 import html
-import os
 import shutil
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from quoteback.viewer import view_url
-from tests.conftest import REPO, SEED
+from tests.conftest import SEED, chat_server
 from tests.test_app import ARTIFACTS, _free_port, browser  # noqa: F401  (the Chromium fixture)
 
 FOG = "The fog horn sounds two blasts every thirty seconds whenever visibility drops below two nautical miles"
@@ -72,32 +68,11 @@ def viewer_server(tmp_path_factory):
     (corpus / "markup.txt").write_text(MARKUP + "\n")
     (corpus / "guide.md").write_text("# Radio Guide\n\n## Setup\n\n### Power\n\n" + GUIDE + "\n\n## Use\n\nTurn the dial.\n")
     (corpus / "long-log.txt").write_text("Station Log\n\n" + "".join(f"Entry {i}: {FILLER}\n" for i in range(400)))
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "quoteback", "chat", "--corpus", str(corpus), "--index", str(root / "index"), "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((root / "server.log").read_text())
-            time.sleep(1)
-    else:
-        proc.kill()
-        raise RuntimeError("the app did not start in 180 s")
-    from quoteback.index import load_index
+    with chat_server(root, corpus) as url:
+        from quoteback.index import load_index
 
-    index = load_index(root / "index")
-    yield SimpleNamespace(url=url, corpus=corpus, root=root, documents=index.documents)
-    proc.terminate()
-    proc.wait(timeout=20)
+        index = load_index(root / "index")
+        yield SimpleNamespace(url=url, corpus=corpus, root=root, documents=index.documents)
 
 
 @pytest.fixture

@@ -181,8 +181,11 @@ def _figure(path: Path, title: str, xlabel: str, ylabel: str = ""):
 
 
 def _plot(result: EvalResult, ranks: dict[str, list[int | None]], path: Path) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ks = list(range(1, 21))
     with _figure(path, f"{result.dataset}: relevant hit in the top k", "k (documents)", "Success@k") as ax:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k is a count: no 2.5
         for name, found in ranks.items():
             ax.plot(ks, [sum(1 for r in found if r is not None and r <= k) / max(len(found), 1) for k in ks], marker=".", label=name)
 

@@ -1,7 +1,6 @@
 """Word reader: paragraphs and tables in document order, headings, lists."""
 
 import io
-from pathlib import Path
 
 import docx
 import pytest
