@@ -61,6 +61,6 @@ def test_evaluation_reads_only_offered_sets(demo, tmp_path):
     run = _fn(demo, "run").fn
     for folder in ("/etc", str(tmp_path), str(REPO_SET) + "/../shipped-questions"):
         summary, rows, plot = run(folder, "test")
-        assert "offered evaluation sets" in summary and rows == [] and plot is None
+        assert "offered evaluation sets" in summary and rows == "" and plot is None
     summary, _, _ = run(str(REPO_SET), "../../etc/passwd")
     assert "a name such as test" in summary

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .evaluate import Evaluator
 from .render import escape
-from .report import failures, metrics_table, write_report
+from .report import failures, honesty_summary, metrics_table, write_report
 from .service import ChatService
 
 SPLIT = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -19,15 +19,15 @@ def evaluate_tab(service: ChatService, sets: list[str]) -> None:
 
     def run(folder: str, split: str, progress=gr.Progress()):
         if folder not in sets:  # only sets the server offers: never a path typed in the browser
-            return "Choose one of the offered evaluation sets (add more with `quoteback chat --eval-set DIR`).", [], None
+            return "Choose one of the offered evaluation sets (add more with `quoteback chat --eval-set DIR`).", "", None
         split = (split or "test").strip()
         if not SPLIT.fullmatch(split):
-            return "A split is a name such as test, dev or train (qrels/<split>.tsv).", [], None
+            return "A split is a name such as test, dev or train (qrels/<split>.tsv).", "", None
         evaluator = Evaluator(service.settings, embedder=service.embedder, split=split)
         try:
             result = evaluator.run(Path(folder), progress=lambda stage, done, total: progress((done, total), desc=stage))
         except (FileNotFoundError, ValueError, RuntimeError) as err:
-            return f"Could not evaluate: {escape(str(err))}", [], None
+            return f"Could not evaluate: {escape(str(err))}", "", None
         out = Path(tempfile.mkdtemp(prefix="quoteback-eval-"))
         write_report(result, out)
         summary = f"**{escape(result.dataset)}**: {result.queries} questions in {result.seconds:.0f} s\n\n{metrics_table(result)}"
@@ -35,8 +35,9 @@ def evaluate_tab(service: ChatService, sets: list[str]) -> None:
             a = result.abstention
             summary += (f"\n\nAbstention: {a['unanswerable_declined']:.1%} of unanswerable questions declined, "
                         f"{a['answerable_answered']:.1%} of answerable ones answered.")
-        rows = [[f["query"], f["first_relevant_rank"] or "not found", clip(f["quoted"] or ""), clip(f["expected"])] for f in failures(result, 50)]
-        return summary, rows, str(out / "success_at_k.png")
+        if honest := honesty_summary(result):
+            summary += "\n\n" + "\n\n".join(escape(line.strip()) for line in honest.splitlines())
+        return summary, failure_cards(failures(result, 50)), str(out / "success_at_k.png")
 
     with gr.Tab("Evaluate"):
         gr.Markdown("Measure how often the right passage is quoted first, on an evaluation set in the BEIR layout.")
@@ -49,10 +50,22 @@ def evaluate_tab(service: ChatService, sets: list[str]) -> None:
         button = gr.Button("Run evaluation", variant="primary")
         summary = gr.Markdown(elem_id="eval-summary")
         plot = gr.Image(label="Success@k", type="filepath")
-        table = gr.Dataframe(headers=["question", "rank", "quoted first", "expected"], label="First-quote failures", wrap=True,
-                             column_widths=["24%", "10%", "33%", "33%"], elem_id="eval-failures")
+        table = gr.Markdown(elem_id="eval-failures", label="First-quote failures")
         button.click(run, [folder, split], [summary, table, plot], api_visibility="private", concurrency_id="evaluate",
                      show_progress_on=summary)
+
+
+def failure_cards(rows: list[dict]) -> str:
+    """The questions whose first quote was wrong, one card each (question, rank, quoted, expected):
+    readable at any width, where a four-column table broke words on a phone."""
+    if not rows:
+        return "**First-quote failures:** none."
+    cards = [f"**First-quote failures ({len(rows)} shown):**"]
+    for f in rows:
+        rank = f["first_relevant_rank"] or "not found"
+        cards.append(f"**{escape(f['query'])}** (right passage at rank {rank})\n\n"
+                     f"> quoted first: {escape(clip(f['quoted'] or ''))}\n\n> expected: {escape(clip(f['expected']))}")
+    return "\n\n---\n\n".join(cards)
 
 
 def clip(text: str, limit: int = 300) -> str:
