@@ -110,3 +110,32 @@ def test_coverage_rewards_the_question_words_in_one_sentence(index):
     assert top.document == "a.txt" and hits[0].coverage > 0
     with pytest.raises(ValueError):
         Retriever(index, HashingEncoder(), "hybrid", 0.4, 0.3, coverage_weight=0.4)
+
+
+@pytest.mark.parametrize("question, codes", [
+    ("What outcome does subcategory DE.CM-1 of the framework core describe?", ["DE.CM-1"]),
+    ("Which status does HTTP/1.1 give?", ["HTTP/1.1"]),
+    ("Who won in 2018?", []), ("Is it 3.5 or the U.S. one?", []), ("What is e.g. this?", []),
+])
+def test_identifiers_in_questions(question, codes):
+    from quoteback.retrieval import identifiers
+
+    assert identifiers(question) == codes
+
+
+def test_a_passage_holding_the_asked_identifier_verbatim_comes_first(tmp_path, embedder, settings_for):
+    """Word-level BM25 cuts "DE.CM-2" into "de" and "cm" that every row shares; the verbatim code decides."""
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    refs = "| CIS CSC 1, 7, 8, 12 | COBIT 5 DSS01.03, DSS03.05 | ISA 62443-3-3:2013 SR 6.2 | NIST SP 800-53 Rev. 4 AC-2, AU-12, CA-7"
+    rows = [f"DE.CM-{i}: The {thing} is monitored to detect potential cybersecurity events {refs}" for i, thing in
+            enumerate(["network", "physical environment", "personnel activity", "malicious code", "external service provider"], 1)]
+    for i, row in enumerate(rows, 1):
+        (corpus / f"core-{i}.txt").write_text(row + "\n")
+    answerer = open_answerer(settings_for(corpus), embedder=embedder).answerer
+    assert len(answerer.index.passages) == 5, [p.text for p in answerer.index.passages]  # one row each: the ranking, not the packing, must pick the row
+    for i in range(1, 6):
+        first = answerer.retriever.search(f"What outcome does subcategory DE.CM-{i} of the framework core describe?", 1)[0]
+        assert answerer.index.passages[first.passage_id].document == f"core-{i}.txt"

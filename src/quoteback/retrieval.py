@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,18 @@ RESCORE = 100  # how many top candidates get the sentence keyword coverage
 # then no longer earns it full lexical credit (measured on the dev sets: neutral there, and it
 # stops "countries" in "In which other countries has Wagner fought?" outweighing the meaning).
 LEXICAL_FLOOR = 0.25
+
+
+# An identifier the question names verbatim (letters and digits joined by . - / _: "DE.CM-1",
+# "SP 800-61r2", "E11000", "HTTP/1.1") is an exact lookup that word-level BM25 cuts apart and
+# embeddings blur; a passage holding it verbatim gets this much more.
+IDENTIFIER_BONUS = 0.2
+_IDENTIFIER = re.compile(r"(?<![\w.\-/])(?=[\w.\-/]*\d)(?=[\w.\-/]*[A-Za-z])[A-Za-z0-9]+(?:[.\-_/][A-Za-z0-9]+)+(?![\w\-/]|\.\w)")
+
+
+def identifiers(question: str) -> list[str]:
+    """Codes in the question: letters and digits joined by punctuation ("DE.CM-1", "800-61r2")."""
+    return list(dict.fromkeys(_IDENTIFIER.findall(question)))
 
 
 class Retriever:
@@ -114,10 +127,17 @@ class Retriever:
                 top = np.argsort(-(fused + self.coverage_weight * lex), kind="stable")[:RESCORE]
                 coverage[top] = self.index.lexical.coverage(query, [self._sentences(int(order[i])) for i in top])
                 fused = fused + self.coverage_weight * coverage
+            if codes := identifiers(query):
+                fused = fused + IDENTIFIER_BONUS * self._holds(order, codes)
         best = np.argsort(-fused, kind="stable")[:k]
         dense_rank, lexical_rank = _ranks(reported), _ranks(lex)
         return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i]), float(coverage[i]),
                     int(dense_rank[i]), int(lexical_rank[i])) for i in best]
+
+    def _holds(self, order: np.ndarray, codes: list[str]) -> np.ndarray:
+        """Share of the question's identifiers each candidate passage holds verbatim."""
+        texts = [self.index.passages[int(i)].text for i in order]
+        return np.array([sum(code in text for code in codes) / len(codes) for text in texts], dtype=np.float32)
 
     def _sentences(self, passage_id: int) -> list[str]:
         p = self.index.passages[passage_id]
