@@ -261,7 +261,7 @@ def test_page_image_errors(viewer_server):
 
 
 def test_pdf_text_matching_tolerates_extraction_differences():
-    from quoteback.viewer import normalise
+    from quoteback.view_images import normalise
 
     assert normalise("The \ufb01ne exam-\nple,  ok")[0] == normalise("The fine example ok")[0] == "thefineexampleok"
     text, where = normalise("a\ufb01 b")

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from quoteback.documents import load_corpus, load_document
 from quoteback.documents.pdf import NO_OCR, usable
-from quoteback.documents.pdf_layout import Block, Line, Page, assemble, clean_chars
+from quoteback.documents.pdf_layout import assemble
+from quoteback.documents.pdf_lines import Block, Line, Page, clean_chars
 
 fpdf = pytest.importorskip("fpdf")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .model import DocumentError
-from .pdf_layout import Block, Line, Page
+from .pdf_lines import Block, Line, Page
 
 DPI = 300
 _TIMEOUT = 300

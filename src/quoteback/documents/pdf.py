@@ -25,7 +25,8 @@ import warnings
 from pathlib import Path
 
 from .model import DocumentError, Extracted
-from .pdf_layout import LEADERS, Block, Line, Page, assemble, clean_chars
+from .pdf_layout import assemble
+from .pdf_lines import LEADERS, Block, Line, Page, clean_chars
 from .text import iso_date
 
 NO_OCR = "no usable text layer; install tesseract-ocr to read it"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .pdf_layout import Block, Line, Page, join_cell
+from .pdf_lines import Block, Line, Page, join_cell
 
 SECTION_NUMBER = re.compile(r"^(?:(?:\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}){1,5})\.?|(?:Appendix|APPENDIX|Annex|Chapter|CHAPTER|Part|PART)\s+[A-Z\d]{1,3}[.:]?)$")
 TOC_TITLES = {"contents", "table of contents", "list of figures", "list of tables", "list of appendices",
