@@ -17,7 +17,7 @@ from .documents import Document
 from .embeddings import Encoder
 from .index import Index
 from .answerability import Calibrator, answering_sentences, signals, type_missing
-from .retrieval import Hit, Retriever
+from .retrieval import Hit, Retriever, identifiers
 from .settings import Settings
 
 _WORD = re.compile(r"\w+")
@@ -147,6 +147,9 @@ class Answerer:
             return "declined", confidence
         if found.type_missing:  # asked how many / when / who, and the passage holds no such thing
             return "related", confidence
+        codes = identifiers(query)
+        if codes and all(code in self.index.passages[hits[0].passage_id].text for code in codes):
+            return "answer", confidence  # the code asked about, verbatim: an exact lookup, however the words embed
         return ("answer" if confidence >= self.settings.answer_from else "related"), confidence
 
     def compose(self, question: str, query: str, hits: Sequence[Hit], vector: np.ndarray, k: int) -> Answer:
