@@ -32,7 +32,7 @@ def _write_corpus(folder: Path, n: int = 5) -> None:
 def test_incremental_rebuild_embeds_only_what_changed(tmp_path, settings_for, counting):
     corpus = tmp_path / "corpus"
     _write_corpus(corpus)
-    settings = settings_for(corpus)
+    settings = settings_for(corpus, sentence_pooling="contextual")
     first = IndexBuilder(settings, counting).build()
     assert (first.added, first.embedded_passages, first.embedded_sentences) == (5, 15, 30)
     assert counting.count == first.embedded_passages == 15  # one forward pass per passage gives its sentences' vectors too
@@ -87,20 +87,22 @@ def test_settings_change_forces_full_rebuild(tmp_path, settings_for, counting):
     counting.count = 0
     report = IndexBuilder(settings_for(corpus, max_chars=120), counting).build()
     assert report.full_rebuild_reason == "settings changed" and report.embedded_passages == report.passages > 0
-    assert counting.count == report.embedded_passages
+    assert counting.count == report.embedded_passages + report.embedded_sentences  # the default encodes sentences alone
 
 
 def test_sentence_pooling_is_a_setting_and_a_change_rebuilds(tmp_path, settings_for, counting):
     corpus = tmp_path / "corpus"
     _write_corpus(corpus, 2)
-    separate = settings_for(corpus, sentence_pooling="separate")
+    separate = settings_for(corpus)
+    assert separate.sentence_pooling == "separate"  # the default
     report = IndexBuilder(separate, counting).build()
     assert counting.count == report.embedded_passages + report.embedded_sentences == 6 + 12  # every sentence again
     old = load_index(separate.index)
     assert old.manifest["sentence_pooling"] == "separate" and not index_status(separate).stale
-    assert index_status(settings_for(corpus)).stale  # the default (contextual) needs new vectors
+    contextual = settings_for(corpus, sentence_pooling="contextual")
+    assert index_status(contextual).stale  # contextual vectors need a rebuild
     counting.count = 0
-    report = IndexBuilder(settings_for(corpus), counting).build()
+    report = IndexBuilder(contextual, counting).build()
     assert report.full_rebuild_reason == "settings changed" and counting.count == report.embedded_passages == 6
     new = load_index(separate.index)
     assert np.allclose(new.embeddings, old.embeddings, atol=1e-5)  # passage vectors as before
@@ -111,7 +113,7 @@ def test_sentence_pooling_is_a_setting_and_a_change_rebuilds(tmp_path, settings_
     manifest = json.loads(manifest_path.read_text())
     manifest.pop("sentence_pooling")
     manifest_path.write_text(json.dumps(manifest))
-    assert index_status(settings_for(corpus)).stale and not index_status(separate).stale
+    assert index_status(contextual).stale and not index_status(separate).stale
     with pytest.raises(ValueError, match="sentence_pooling"):
         settings_for(corpus, sentence_pooling="cls")
 
