@@ -26,7 +26,9 @@ SEED = REPO / "corpus" / "wagner-group-in-mali-faq.txt"
 
 
 class CountingEncoder:
-    """The real encoder, counting how many texts it embeds (for incremental-build tests)."""
+    """The real encoder, counting how many texts it runs through the model (for incremental-build
+    tests): each text given to `encode`, and each forward pass `encode_with_spans` makes (one per
+    passage, plus any tails of truncated passages and sentences encoded alone)."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
@@ -40,6 +42,12 @@ class CountingEncoder:
     def encode(self, texts, progress=None) -> np.ndarray:
         self.count += len(texts)
         return self.inner.encode(texts, progress)
+
+    def encode_with_spans(self, texts, spans, prefixes=None, progress=None):
+        before = self.inner.forward_texts
+        out = self.inner.encode_with_spans(texts, spans, prefixes, progress)
+        self.count += self.inner.forward_texts - before
+        return out
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from quoteback.build import IndexBuilder, index_status
@@ -31,10 +32,12 @@ def _write_corpus(folder: Path, n: int = 5) -> None:
 def test_incremental_rebuild_embeds_only_what_changed(tmp_path, settings_for, counting):
     corpus = tmp_path / "corpus"
     _write_corpus(corpus)
-    settings = settings_for(corpus)
+    settings = settings_for(corpus, sentence_pooling="contextual")
     first = IndexBuilder(settings, counting).build()
-    assert (first.added, first.embedded_passages) == (5, 15)
-    assert counting.count == first.embedded_passages + first.embedded_sentences == 15 + 30
+    assert (first.added, first.embedded_passages, first.embedded_sentences) == (5, 15, 30)
+    assert counting.count == first.embedded_passages == 15  # one forward pass per passage gives its sentences' vectors too
+    before = load_index(settings.index)
+    kept = np.vstack([before.sentence_rows(i) for i, p in enumerate(before.passages) if p.document == "doc2.txt"])
 
     counting.count = 0
     again = IndexBuilder(settings, counting).build()
@@ -45,9 +48,17 @@ def test_incremental_rebuild_embeds_only_what_changed(tmp_path, settings_for, co
     (corpus / "new.md").write_text("# Added\n\nAn added note on glaciers and their retreat.")
     report = IndexBuilder(settings, counting).build()
     assert (report.unchanged, report.changed, report.added, report.removed) == (3, 1, 1, 1)
-    assert report.embedded_passages == 2  # doc1's one passage, new.md's one
-    assert counting.count == 2 + report.embedded_sentences == 2 + 3
+    assert report.embedded_passages == 2 and report.embedded_sentences == 3  # doc1's one passage, new.md's one
+    assert counting.count == 2
     index = load_index(settings.index)
+    assert index.manifest["sentence_pooling"] == "contextual"
+    # unchanged documents keep their sentence vectors, row for row
+    rows = [np.array(index.sentence_rows(i)) for i, p in enumerate(index.passages) if p.document == "doc2.txt"]
+    assert len(rows) == 3 and kept.shape == (6, 384) and np.array_equal(np.vstack(rows), kept)
+    for i, p in enumerate(index.passages):  # one unit vector per sentence, each an exact slice of its document
+        assert index.sentence_rows(i).shape == (len(p.sentences), 384)
+        assert np.allclose(np.linalg.norm(index.sentence_rows(i), axis=1), 1, atol=1e-4)
+        assert all(index.documents[p.document].text[a:b] in p.text for a, b in p.sentences)
     docs = {p.document for p in index.passages}
     assert "doc4.txt" not in docs and {"doc1.txt", "new.md"} <= docs
     assert "3 unchanged, 1 changed, 1 added, 1 removed" in report.summary()
@@ -76,7 +87,35 @@ def test_settings_change_forces_full_rebuild(tmp_path, settings_for, counting):
     counting.count = 0
     report = IndexBuilder(settings_for(corpus, max_chars=120), counting).build()
     assert report.full_rebuild_reason == "settings changed" and report.embedded_passages == report.passages > 0
-    assert counting.count == report.embedded_passages + report.embedded_sentences
+    assert counting.count == report.embedded_passages + report.embedded_sentences  # the default encodes sentences alone
+
+
+def test_sentence_pooling_is_a_setting_and_a_change_rebuilds(tmp_path, settings_for, counting):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 2)
+    separate = settings_for(corpus)
+    assert separate.sentence_pooling == "separate"  # the default
+    report = IndexBuilder(separate, counting).build()
+    assert counting.count == report.embedded_passages + report.embedded_sentences == 6 + 12  # every sentence again
+    old = load_index(separate.index)
+    assert old.manifest["sentence_pooling"] == "separate" and not index_status(separate).stale
+    contextual = settings_for(corpus, sentence_pooling="contextual")
+    assert index_status(contextual).stale  # contextual vectors need a rebuild
+    counting.count = 0
+    report = IndexBuilder(contextual, counting).build()
+    assert report.full_rebuild_reason == "settings changed" and counting.count == report.embedded_passages == 6
+    new = load_index(separate.index)
+    assert np.allclose(new.embeddings, old.embeddings, atol=1e-5)  # passage vectors as before
+    assert new.sentence_vectors.shape == old.sentence_vectors.shape
+    assert not np.allclose(new.sentence_vectors, old.sentence_vectors, atol=1e-3)  # sentences now read in context
+    # an index from before the setting (no sentence_pooling in its manifest) holds separate vectors
+    manifest_path = live_folder(separate.index) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest.pop("sentence_pooling")
+    manifest_path.write_text(json.dumps(manifest))
+    assert index_status(contextual).stale and not index_status(separate).stale
+    with pytest.raises(ValueError, match="sentence_pooling"):
+        settings_for(corpus, sentence_pooling="cls")
 
 
 def test_model_mismatch_is_an_error_or_a_rebuild(tmp_path, settings_for, counting):

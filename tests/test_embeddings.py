@@ -43,3 +43,35 @@ def test_unknown_backend_is_refused():
         Settings(backend="tensorrt")
     with pytest.raises(ValueError, match="backend"):
         Embedder(backend="tensorrt")
+
+
+def _sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
+    import re
+
+    return [(m.start() + start, m.end() + start) for m in re.finditer(r"\S[^.!?]*[.!?]", text[start:])]
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
+def test_one_pass_gives_the_passage_vector_and_one_unit_vector_per_sentence(embedder, backend):
+    encoder = embedder if backend == "torch" else Embedder(backend="onnx-int8")
+    long = "Doc › Part\n" + TEXTS[2] * 8 + "The last sentence is about Wagner in Mali."  # ~500 word pieces: truncated
+    texts = ["Mali › MINUSMA\n" + TEXTS[0] + " Bananas are rich in potassium and grow in the tropics.", TEXTS[1] + ".", long]
+    prefixes = [len("Mali › MINUSMA\n"), 0, len("Doc › Part\n")]
+    spans = [_sentence_spans(t, p) for t, p in zip(texts, prefixes)]
+    before, tails = encoder.forward_texts, encoder.tail_texts
+    passages, sentences = encoder.encode_with_spans(texts, spans, prefixes)
+    assert encoder.tail_texts - tails >= 1 and encoder.forward_texts - before == len(texts) + encoder.tail_texts - tails
+    assert np.abs(passages - encoder.encode(texts)).max() < 1e-5  # the passage vector is encode()'s
+    assert [len(s) for s in sentences] == [2, 1, 25]
+    for vectors in sentences:
+        assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+    # in order: each contextual sentence vector is near its own sentence encoded alone
+    first = encoder.encode([texts[0][a:b] for a, b in spans[0]])
+    assert np.argmax(first @ sentences[0][0]) == 0 and np.argmax(first @ sentences[0][1]) == 1
+    for text, span, vectors in zip(texts, spans, sentences):
+        alone = encoder.encode([text[a:b] for a, b in span])
+        assert (np.sum(alone * vectors, axis=1) > 0.5).all()
+    # the tail of the truncated passage (past 256 word pieces) is read in its own context
+    question = encoder.encode(["What is the last sentence about?"])[0]
+    assert sentences[2][-1] @ question > sentences[2][0] @ question
+    assert encoder.encode_with_spans([], []) [0].shape == (0, encoder.dimension)

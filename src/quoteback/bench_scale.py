@@ -46,10 +46,10 @@ def scaled_index(base: Index, size: int, index_type: str) -> Index:
 
 
 def _perturb(vectors: np.ndarray, source: np.ndarray, rng, keep: int) -> np.ndarray:
-    out = np.empty((len(source), vectors.shape[1]), dtype=np.float32)
+    out = np.empty((len(source), vectors.shape[1]), dtype=vectors.dtype)  # stored as the index stores them (float16)
     step = 100_000
     for a in range(0, len(source), step):
-        block = vectors[source[a : a + step]].copy()
+        block = vectors[source[a : a + step]].astype(np.float32)
         noisy = np.arange(a, a + len(block)) >= keep
         block[noisy] += rng.normal(0, NOISE, (int(noisy.sum()), vectors.shape[1])).astype(np.float32)
         block /= np.linalg.norm(block, axis=1, keepdims=True)
@@ -92,7 +92,7 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
     times = latencies_ms(Answerer(index, embedder, settings), questions)
     vectors = embedder.encode(questions)
     exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(np.asarray(index.embeddings))
+    exact.add(np.asarray(index.embeddings, dtype=np.float32))
     _, truth = exact.search(vectors, 10)
     _, found = index.dense.search(vectors, 10)
     peak = peak_rss_mb()  # before the rebuild below, which holds a second index
@@ -113,7 +113,7 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
 def ivf_rebuild(index: Index, questions: np.ndarray) -> dict:
     """The dense part of a rebuild after 1% of the passages changed: trained afresh (as the first
     build) against reusing the previous version's centroids, as `quoteback build` does."""
-    vectors = np.array(index.embeddings)
+    vectors = np.array(index.embeddings, dtype=np.float32)
     changed = np.random.default_rng(3).choice(len(vectors), size=len(vectors) // 100, replace=False)
     vectors[changed] = np.roll(vectors[changed], 1, axis=0)  # other passages' vectors in those rows
     started = time.perf_counter()

@@ -62,6 +62,8 @@ def settings_fingerprint(settings: Settings, dimension: int | None = None) -> di
           "sentence_vectors": settings.sentence_vectors, "text_version": TEXT_VERSION}
     if settings.backend != "torch":  # named only when not the default, so older indexes stay valid
         fp["backend"] = settings.backend
+    if settings.sentence_vectors:
+        fp["sentence_pooling"] = settings.sentence_pooling
     if dimension is not None:
         fp["dimension"] = dimension
     return fp
@@ -72,6 +74,8 @@ def _manifest_fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
           "sentence_vectors": manifest.get("sentence_vectors"), "text_version": manifest.get("text_version")}
     if manifest["model"].get("backend", "torch") != "torch":
         fp["backend"] = manifest["model"]["backend"]
+    if manifest.get("sentence_vectors"):  # indexes from before the setting pooled sentences separately
+        fp["sentence_pooling"] = manifest.get("sentence_pooling", "separate")
     return fp
 
 
@@ -84,7 +88,7 @@ def index_status(settings: Settings) -> Status:
         return Status(False, True, ["no index yet"], None)
     reasons = []
     if _manifest_fingerprint(manifest) != settings_fingerprint(settings):
-        reasons.append("settings differ from the index's (model, backend, chunking or title embedding)")
+        reasons.append("settings differ from the index's (model, backend, chunking, title embedding or sentence vectors)")
     elif manifest.get("bm25") != settings.bm25_settings():
         reasons.append("BM25 settings differ from the index's (no re-embedding needed)")
     known = {**manifest["documents"], **{s["path"]: s for s in manifest.get("skipped", [])}}
@@ -201,14 +205,30 @@ class IndexBuilder:
         texts = [embedding_text(p, by_path[p.document], s.embed_title) for p in passages]
         to_embed = [i for i, src in enumerate(source) if src < 0]
         reused = [i for i, src in enumerate(source) if src >= 0]
-        new_vectors = self.embedder.encode(
-            [texts[i] for i in to_embed], progress=(lambda d, t: progress("embedding passages", d, t)) if progress else None
-        )
+        contextual = s.sentence_vectors and s.sentence_pooling == "contextual" and hasattr(self.embedder, "encode_with_spans")
+        fresh_sentences: list[np.ndarray] | None = None
+        if contextual:  # one forward pass per new passage gives its vector and its sentences' vectors
+            spans, prefixes = [], []
+            for i in to_embed:
+                p, prefix = passages[i], len(texts[i]) - len(passages[i].text)
+                spans.append([(a - p.start + prefix, b - p.start + prefix) for a, b in p.sentences])
+                prefixes.append(prefix)
+            new_vectors, fresh_sentences = self.embedder.encode_with_spans(
+                [texts[i] for i in to_embed], spans, prefixes,
+                progress=(lambda d, t: progress("embedding passages and sentences", d, t)) if progress else None)
+        else:
+            new_vectors = self.embedder.encode(
+                [texts[i] for i in to_embed], progress=(lambda d, t: progress("embedding passages", d, t)) if progress else None
+            )
         dimension = self.embedder.dimension if (to_embed or not passages) else previous.manifest["model"]["dimension"]
         embeddings = np.zeros((len(passages), dimension), dtype=np.float32)
         embeddings[to_embed] = new_vectors
         embeddings[reused] = previous.embeddings[[source[i] for i in reused]] if reused else embeddings[reused]
-        sentence_vectors = self._sentence_vectors(passages, source, documents, previous, dimension, progress) if s.sentence_vectors else None
+        sentence_vectors = None
+        if s.sentence_vectors:
+            if fresh_sentences is None:
+                fresh_sentences = self._separate_sentence_vectors([passages[i] for i in to_embed], documents, progress)
+            sentence_vectors = _sentence_blocks(passages, source, fresh_sentences, previous, dimension)
         report.embedded_passages = len(to_embed)
         report.embedded_sentences = sum(len(passages[i].sentences) for i in to_embed) if s.sentence_vectors else 0
         report.passages = len(passages)
@@ -221,6 +241,7 @@ class IndexBuilder:
             "chunker": s.chunker_settings(),
             "embed_title": s.embed_title,
             "sentence_vectors": s.sentence_vectors,
+            **({"sentence_pooling": s.sentence_pooling} if s.sentence_vectors else {}),
             "text_version": TEXT_VERSION,
             "bm25": s.bm25_settings(),
             "index_type": index_type,
@@ -240,19 +261,21 @@ class IndexBuilder:
         return report
 
 
-    def _sentence_vectors(self, passages, source, documents, previous, dimension, progress) -> np.ndarray:
-        """One vector per sentence, passage by passage: new passages embedded, old ones reused."""
+    def _separate_sentence_vectors(self, fresh: list[Passage], documents, progress) -> list[np.ndarray]:
+        """Each new passage's sentences encoded alone (sentence_pooling "separate")."""
         texts = {d.path: d.text for d in documents}
-        fresh = [texts[p.document][a:b] for p, src in zip(passages, source) if src < 0 for a, b in p.sentences]
-        vectors = self.embedder.encode(fresh, progress=(lambda d, t: progress("embedding sentences", d, t)) if progress else None)
-        blocks, cursor = [], 0
-        for p, src in zip(passages, source):
-            if src < 0:
-                blocks.append(vectors[cursor : cursor + len(p.sentences)])
-                cursor += len(p.sentences)
-            else:
-                blocks.append(np.asarray(previous.sentence_rows(src)))
-        return np.concatenate(blocks) if blocks else np.zeros((0, dimension), dtype=np.float32)
+        vectors = self.embedder.encode([texts[p.document][a:b] for p in fresh for a, b in p.sentences],
+                                       progress=(lambda d, t: progress("embedding sentences", d, t)) if progress else None)
+        bounds = np.cumsum([0] + [len(p.sentences) for p in fresh])
+        return [vectors[bounds[j] : bounds[j + 1]] for j in range(len(fresh))]
+
+
+def _sentence_blocks(passages, source, fresh: list[np.ndarray], previous, dimension: int) -> np.ndarray:
+    """One vector per sentence, passage by passage: new passages' in order, old ones' reused."""
+    blocks, fresh_iter = [], iter(fresh)
+    for src in source:
+        blocks.append(next(fresh_iter) if src < 0 else np.asarray(previous.sentence_rows(src), dtype=np.float32))
+    return np.concatenate(blocks) if blocks else np.zeros((0, dimension), dtype=np.float32)
 
 
 def _rows_by_document(index: Index) -> dict[str, list[int]]:

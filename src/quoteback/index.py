@@ -22,6 +22,7 @@ from .passages import Passage
 
 FORMAT_VERSION = 2  # 2: documents carry pages and headings
 TEXT_VERSION = 4  # how documents are read, cut and contextualised: a change rebuilds indexes fully
+VECTOR_DTYPE = np.float16  # how passage and sentence vectors are stored (cosines change by < 1e-3); older float32 files still load
 CURRENT = "current"
 REBUILD_HINT = "run `quoteback build --force` to rebuild it"
 MANIFEST_KEYS = ("model", "chunker", "passages", "documents")  # what status, info and loading read
@@ -51,10 +52,10 @@ class Index:
     manifest: dict[str, Any]
     documents: dict[str, Document]
     passages: list[Passage]
-    embeddings: np.ndarray
+    embeddings: np.ndarray  # float16 on disk (float32 in indexes before), memory-mapped: cast the rows you use
     dense: Any  # faiss.Index
     lexical: Lexical
-    sentence_vectors: np.ndarray | None = None  # rows in passage order, then sentence order
+    sentence_vectors: np.ndarray | None = None  # rows in passage order, then sentence order; float16 like embeddings
     sentence_offsets: np.ndarray | None = None  # passage i owns rows offsets[i]:offsets[i + 1]
 
     @property
@@ -62,10 +63,11 @@ class Index:
         return self.manifest["model"]["name"]
 
     def sentence_rows(self, passage_id: int) -> np.ndarray | None:
-        """The stored vectors of one passage's sentences, in sentence order (None without them)."""
+        """The stored vectors of one passage's sentences, in sentence order, as float32 (None without them)."""
         if self.sentence_vectors is None:
             return None
-        return self.sentence_vectors[self.sentence_offsets[passage_id] : self.sentence_offsets[passage_id + 1]]
+        rows = self.sentence_vectors[self.sentence_offsets[passage_id] : self.sentence_offsets[passage_id + 1]]
+        return np.asarray(rows, dtype=np.float32)
 
 
 def live_folder(index_dir: Path) -> Path | None:
@@ -208,9 +210,9 @@ def write_index(
         for i, p in enumerate(passages):
             row = {"id": i, "document": p.document, "start": p.start, "end": p.end, "text": p.text, "sentences": p.sentences}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    np.save(tmp / "embeddings.npy", embeddings.astype(np.float32))
+    np.save(tmp / "embeddings.npy", embeddings.astype(VECTOR_DTYPE))
     if sentence_vectors is not None:
-        np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float32))
+        np.save(tmp / "sentences.npy", sentence_vectors.astype(VECTOR_DTYPE))
     faiss.write_index(make_dense(embeddings, index_type, ef_search, trained=trained), str(tmp / "dense.faiss"))
     Lexical.build(search_texts or [""], **manifest["bm25"]).save(tmp / "bm25")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -97,7 +97,7 @@ def _export(model_dir: Path, out: Path) -> None:
 
 
 class OnnxModel:
-    """Tokenise, run the int8 graph, mean-pool over real tokens and L2-normalise."""
+    """Tokenise, run the int8 graph (it outputs token embeddings), mean-pool over real tokens and L2-normalise."""
 
     def __init__(self, model_dir: Path) -> None:
         import onnxruntime as ort
@@ -112,13 +112,19 @@ class OnnxModel:
         self.tokenizer.enable_padding()
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
+    def token_embeddings(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One batch through the graph: token embeddings, attention mask and character offsets."""
+        encoded = self.tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        offsets = np.array([e.offsets for e in encoded], dtype=np.int64).reshape(len(encoded), -1, 2)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        return hidden, mask, offsets
+
     def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         out = []
         for begin in range(0, len(texts), batch_size):
-            encoded = self.tokenizer.encode_batch(list(texts[begin : begin + batch_size]))
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            hidden, mask, _ = self.token_embeddings(texts[begin : begin + batch_size])
             pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
             out.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
         return np.vstack(out).astype(np.float32)
