@@ -116,6 +116,7 @@ def test_coverage_rewards_the_question_words_in_one_sentence(index):
     ("What outcome does subcategory DE.CM-1 of the framework core describe?", ["DE.CM-1"]),
     ("Which status does HTTP/1.1 give?", ["HTTP/1.1"]),
     ("Who won in 2018?", []), ("Is it 3.5 or the U.S. one?", []), ("What is e.g. this?", []),
+    ("Does a 30-second rest help 7-day-old mice?", []), ("Does PD-1 block HIV-1?", ["PD-1", "HIV-1"]),
 ])
 def test_identifiers_in_questions(question, codes):
     from quoteback.retrieval import identifiers

@@ -41,8 +41,9 @@ _IDENTIFIER = re.compile(r"(?<![\w.\-/])(?=[\w.\-/]*\d)(?=[\w.\-/]*[A-Za-z])[A-Z
 
 
 def identifiers(question: str) -> list[str]:
-    """Codes in the question: letters and digits joined by punctuation ("DE.CM-1", "800-61r2")."""
-    return list(dict.fromkeys(_IDENTIFIER.findall(question)))
+    """Codes in the question: capital letters and digits joined by punctuation ("DE.CM-1",
+    "HTTP/1.1", "PD-1"); lower-case compounds ("30-second", "7-day-old") are words, not codes."""
+    return list(dict.fromkeys(c for c in _IDENTIFIER.findall(question) if any(ch.isupper() for ch in c)))
 
 
 class Retriever:
