@@ -114,3 +114,11 @@ def test_table_rows_are_sentences_of_their_own():
     passages = Chunker(max_chars=700).split(doc)
     rows = [text[a:b] for p in passages for a, b in p.sentences]
     assert "Ada | Engineer | 1843" in rows and "Grace | Admiral | 1952" in rows
+
+
+def test_a_table_caption_leads_its_table():
+    text = ("Rating incidents can be helpful in prioritizing limited resources.\n\nTable 3-2. Functional Impact Categories\n\n"
+            "Category | Definition\nMedium | Organization has lost the ability to provide a critical service")
+    doc = Document("n.pdf", "N", None, text, 0, "h")
+    table = next(p for p in Chunker(max_chars=700, min_chars=0).split(doc) if "Medium |" in p.text)
+    assert table.text.startswith("Table 3-2. Functional Impact Categories\n\nCategory | Definition")

@@ -21,7 +21,7 @@ from .lexical import Lexical
 from .passages import Passage
 
 FORMAT_VERSION = 2  # 2: documents carry pages and headings
-TEXT_VERSION = 4  # how documents are read, cut and contextualised: a change rebuilds indexes fully
+TEXT_VERSION = 5  # how documents are read, cut and contextualised: a change rebuilds indexes fully
 VECTOR_DTYPE = np.float16  # how passage and sentence vectors are stored (cosines change by < 1e-3); older float32 files still load
 CURRENT = "current"
 REBUILD_HINT = "run `quoteback build --force` to rebuild it"
