@@ -17,7 +17,7 @@ from .documents import Document
 from .embeddings import Encoder
 from .index import Index
 from .answerability import Calibrator, answering_sentences, signals, type_missing
-from .retrieval import Hit, Retriever, identifiers
+from .retrieval import Hit, Retriever, identifier_share, identifiers
 from .settings import Settings
 
 _WORD = re.compile(r"\w+")
@@ -147,8 +147,7 @@ class Answerer:
             return "declined", confidence
         if found.type_missing:  # asked how many / when / who, and the passage holds no such thing
             return "related", confidence
-        codes = identifiers(query)
-        if codes and all(code in self.index.passages[hits[0].passage_id].text for code in codes):
+        if identifier_share(self.index.passages[hits[0].passage_id].text, identifiers(query)) == 1.0:
             return "answer", confidence  # the code asked about, verbatim: an exact lookup, however the words embed
         return ("answer" if confidence >= self.settings.answer_from else "related"), confidence
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -65,19 +65,6 @@ class Signals:
 
 
 NAMES = [f.name for f in fields(Signals)]
-
-
-def best_sentence(index: Index, hit: Hit, q: np.ndarray) -> tuple[int, int]:
-    """The span of the passage's sentence closest to the question (sentence vectors when stored),
-    leaving out headings and question lines while the passage has other sentences."""
-    passage = index.passages[hit.passage_id]
-    sentences = passage.sentences or [(passage.start, passage.end)]
-    rows = index.sentence_rows(hit.passage_id)
-    if rows is None or len(rows) != len(sentences):
-        return sentences[0]
-    keep = answering_sentences(index, hit.passage_id)
-    scores = np.asarray(rows, dtype=np.float32)[keep] @ q
-    return sentences[keep[int(np.argmax(scores))]]
 
 
 def answering_sentences(index: Index, passage_id: int) -> list[int]:
@@ -209,6 +196,3 @@ def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int 
                          "predicted": round(float(confidence[inside].mean()), 3), "observed": round(float(correct[inside].mean()), 3)})
     return rows
 
-
-def as_dict(s: Signals) -> dict[str, float]:
-    return {k: round(v, 4) for k, v in asdict(s).items()}

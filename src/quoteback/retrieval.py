@@ -46,6 +46,11 @@ def identifiers(question: str) -> list[str]:
     return list(dict.fromkeys(c for c in _IDENTIFIER.findall(question) if any(ch.isupper() for ch in c)))
 
 
+def identifier_share(text: str, codes: list[str]) -> float:
+    """Share of the identifiers `codes` that `text` holds verbatim."""
+    return sum(code in text for code in codes) / len(codes) if codes else 0.0
+
+
 class Retriever:
     """Hybrid by default: over the union of the dense and BM25 candidates, a weighted sum of the
     passage cosine, the best sentence cosine (re-scoring), max-normalised BM25 and, for the top
@@ -137,8 +142,7 @@ class Retriever:
 
     def _holds(self, order: np.ndarray, codes: list[str]) -> np.ndarray:
         """Share of the question's identifiers each candidate passage holds verbatim."""
-        texts = [self.index.passages[int(i)].text for i in order]
-        return np.array([sum(code in text for code in codes) / len(codes) for text in texts], dtype=np.float32)
+        return np.array([identifier_share(self.index.passages[int(i)].text, codes) for i in order], dtype=np.float32)
 
     def _sentences(self, passage_id: int) -> list[str]:
         p = self.index.passages[passage_id]
