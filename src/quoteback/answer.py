@@ -16,7 +16,7 @@ import numpy as np
 from .documents import Document
 from .embeddings import Encoder
 from .index import Index
-from .answerability import Calibrator, answering_sentences, signals, type_missing
+from .answerability import Calibrator, Signals, answering_sentences, signals, type_missing
 from .retrieval import Hit, Retriever, identifier_share, identifiers
 from .settings import Settings
 
@@ -71,6 +71,7 @@ class Answer:
     valid: bool = True  # False when the question itself was rejected
     outcome: str = "declined"  # answer | related (closest passages, lower confidence) | declined
     confidence: float = 0.0  # probability-like: how likely the first quote answers the question
+    signals: Signals | None = None  # what the confidence looked at (for evaluation; not in the JSON)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -136,30 +137,31 @@ class Answerer:
         hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector)
         return self.compose(question, query, hits, vector, k or self.settings.k)
 
-    def judge(self, query: str, hits: Sequence[Hit], vector: np.ndarray) -> tuple[str, float]:
-        """The outcome and the confidence that the first passage answers: below the cosine floor
-        the question is off the documents' topic (declined); otherwise the calibrated score decides."""
+    def judge(self, query: str, hits: Sequence[Hit], vector: np.ndarray) -> tuple[str, float, Signals | None]:
+        """The outcome, the confidence that the first passage answers, and the signals it looked
+        at: below the cosine floor the question is off the documents' topic (declined); otherwise
+        the calibrated score decides."""
         if not hits:
-            return "declined", 0.0
+            return "declined", 0.0, None
         found = signals(query, hits, self.index, vector)
         confidence = self.calibrator.confidence(found)
         if hits[0].dense < self.settings.abstain_below or confidence < self.settings.related_from:
-            return "declined", confidence
+            return "declined", confidence, found
         if found.type_missing:  # asked how many / when / who, and the passage holds no such thing
-            return "related", confidence
+            return "related", confidence, found
         if identifier_share(self.index.passages[hits[0].passage_id].text, identifiers(query)) == 1.0:
-            return "answer", confidence  # the code asked about, verbatim: an exact lookup, however the words embed
-        return ("answer" if confidence >= self.settings.answer_from else "related"), confidence
+            return "answer", confidence, found  # the code asked about, verbatim: an exact lookup, however the words embed
+        return ("answer" if confidence >= self.settings.answer_from else "related"), confidence, found
 
     def compose(self, question: str, query: str, hits: Sequence[Hit], vector: np.ndarray, k: int) -> Answer:
         """Quotes for the hits of a search (best first), or a decline."""
-        outcome, confidence = self.judge(query, hits, vector)
+        outcome, confidence, found = self.judge(query, hits, vector)
         if outcome == "declined":
-            return Answer(question, False, [], decline_message(question), query, confidence=confidence)
+            return Answer(question, False, [], decline_message(question), query, confidence=confidence, signals=found)
         quotes = self._quotes(hits, vector, query, k)
         searched = f"Searched for: {query}" if query != question.strip() else ""
         message = RELATED_MESSAGE if outcome == "related" else searched
-        return Answer(question, outcome == "answer", quotes, message, query, outcome=outcome, confidence=confidence)
+        return Answer(question, outcome == "answer", quotes, message, query, outcome=outcome, confidence=confidence, signals=found)
 
     def _quotes(self, hits, vector: np.ndarray, query: str, k: int) -> list[Quote]:
         """Best first; a passage whose words another quote already contains (or the reverse) is merged

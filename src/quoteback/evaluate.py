@@ -13,7 +13,7 @@ from .build import IndexBuilder, settings_fingerprint
 from .datasets import Dataset, doc_id, index_folder, load_dataset, materialise
 from .embeddings import Embedder
 from .answer import Answer, Answerer
-from .answerability import Signals, signals
+from .answerability import Signals
 from .honesty import honesty
 from .index import Index, load_index
 from .quote_checks import QuoteChecks, normalise
@@ -171,7 +171,7 @@ class Evaluator:
             shown[qid] = [h.passage_id for h in hits[:3]]
             if answerer is not None and hits:
                 answers[qid] = answerer.compose(text, text, hits[: 3 * answerer.settings.k], vector, answerer.settings.k)
-                found[qid] = signals(text, hits, index, vector)
+                found[qid] = answers[qid].signals
         judged = {q: runs[q] for q in ids if q in qrels}
         per_query, metrics = score_runs(qrels, {q: dict(ranked) for q, ranked in judged.items()})
         return ConfigResult(name, metrics, per_query, runs, top_passage, top_dense, shown, answers, found)
