@@ -51,7 +51,7 @@ def test_incremental_rebuild_embeds_only_what_changed(tmp_path, settings_for, co
     assert report.embedded_passages == 2 and report.embedded_sentences == 3  # doc1's one passage, new.md's one
     assert counting.count == 2
     index = load_index(settings.index)
-    assert index.manifest["sentence_pooling"] == "contextual"
+    assert index.manifest.sentence_pooling == "contextual"
     # unchanged documents keep their sentence vectors, row for row
     rows = [np.array(index.sentence_rows(i)) for i, p in enumerate(index.passages) if p.document == "doc2.txt"]
     assert len(rows) == 3 and kept.shape == (6, 384) and np.array_equal(np.vstack(rows), kept)
@@ -98,16 +98,16 @@ def test_sentence_pooling_is_a_setting_and_a_change_rebuilds(tmp_path, settings_
     report = IndexBuilder(separate, counting).build()
     assert counting.count == report.embedded_passages + report.embedded_sentences == 6 + 12  # every sentence again
     old = load_index(separate.index)
-    assert old.manifest["sentence_pooling"] == "separate" and not index_status(separate).stale
+    assert old.manifest.sentence_pooling == "separate" and not index_status(separate).stale
     contextual = settings_for(corpus, sentence_pooling="contextual")
     assert index_status(contextual).stale  # contextual vectors need a rebuild
     counting.count = 0
     report = IndexBuilder(contextual, counting).build()
     assert report.full_rebuild_reason == "settings changed" and counting.count == report.embedded_passages == 6
     new = load_index(separate.index)
-    assert np.allclose(new.embeddings, old.embeddings, atol=1e-5)  # passage vectors as before
-    assert new.sentence_vectors.shape == old.sentence_vectors.shape
-    assert not np.allclose(new.sentence_vectors, old.sentence_vectors, atol=1e-3)  # sentences now read in context
+    assert np.allclose(new.store.embeddings, old.store.embeddings, atol=1e-5)  # passage vectors as before
+    assert new.store.sentence_matrix.shape == old.store.sentence_matrix.shape
+    assert not np.allclose(new.store.sentence_matrix, old.store.sentence_matrix, atol=1e-3)  # sentences now read in context
     # an index from before the setting (no sentence_pooling in its manifest) holds separate vectors
     manifest_path = live_folder(separate.index) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
@@ -219,7 +219,7 @@ def test_bm25_settings_change_rebuilds_bm25_without_embedding(tmp_path, settings
     counting.count = 0
     report = IndexBuilder(changed, counting).build()
     assert report.wrote and counting.count == 0 and report.full_rebuild_reason is None
-    assert load_index(changed.index).manifest["bm25"] == {"k1": 1.5, "b": 0.4}
+    assert load_index(changed.index).manifest.bm25 == {"k1": 1.5, "b": 0.4}
     assert not index_status(changed).stale
 
 
@@ -236,7 +236,7 @@ def test_backend_is_recorded_and_a_change_needs_a_rebuild(seed_corpus, settings_
         open_answerer(onnx_settings, build=False, embedder=embedder)
     ready = open_answerer(onnx_settings)  # rebuilds with the int8 model
     assert ready.report is not None and ready.report.full_rebuild_reason == "settings changed"
-    assert load_index(onnx_settings.index).manifest["model"]["backend"] == "onnx-int8"
+    assert load_index(onnx_settings.index).manifest.model.backend == "onnx-int8"
     answer = ready.answerer.ask("What is MINUSMA?")
     text = SEED.read_text(encoding="utf-8")
     assert answer.answered and "known as MINUSMA" in answer.quotes[0].text
@@ -253,11 +253,11 @@ def test_ivf_rebuild_keeps_the_trained_centroids(tmp_path, settings_for, countin
     settings = settings_for(corpus, index_type="ivf")
     IndexBuilder(settings, counting).build()
     first = load_index(settings.index)
-    before = faiss.extract_index_ivf(first.dense.index)
+    before = faiss.extract_index_ivf(first.store.dense.index)
     (corpus / "new.md").write_text("# Added\n\nAn added note on glaciers and their retreat.")
     IndexBuilder(settings, counting).build()
     index = load_index(settings.index)
-    after = faiss.extract_index_ivf(index.dense.index)
-    assert index.dense.ntotal == len(index.passages) == 91
+    after = faiss.extract_index_ivf(index.store.dense.index)
+    assert index.store.dense.ntotal == len(index.passages) == 91
     assert np.array_equal(after.quantizer.reconstruct_n(0, after.nlist), before.quantizer.reconstruct_n(0, before.nlist))
     assert open_answerer(settings, embedder=counting).answerer.ask("glaciers and their retreat").quotes[0].document == "new.md"

@@ -69,24 +69,23 @@ def test_ivf_reuses_the_previous_centroids_when_they_still_fit(tmp_path):
 
 def test_vectors_are_stored_as_float16_memory_mapped_and_read_as_float32(tmp_path):
     from quoteback.documents import Document
-    from quoteback.index import load_index, write_index
+    from quoteback.index import DocumentEntry, Manifest, ModelInfo, load_index, write_index
     from quoteback.passages import Passage
 
     text = "One sentence here. Another one there. A third passage sentence."
     doc = Document("a.txt", "A", None, text, 0, "h")
     passages = [Passage("a.txt", 0, 37, text[:37], [(0, 18), (19, 37)]), Passage("a.txt", 38, len(text), text[38:], [(38, len(text))])]
     embeddings, sentences = _vectors(2, 384), _vectors(3, 384, seed=1)
-    manifest = {"format_version": 2, "model": {"name": "m", "dimension": 384}, "chunker": {}, "passages": 2,
-                "documents": {"a.txt": {}}, "bm25": {"k1": 0.9, "b": 0.4}, "sentence_vectors": True}
+    manifest = Manifest(ModelInfo("m", 384), chunker={}, passages=2, documents={"a.txt": DocumentEntry("h", "A", None, 2)},
+                        bm25={"k1": 0.9, "b": 0.4}, sentence_vectors=True)
     folder = write_index(tmp_path / "index", manifest, [doc], passages, embeddings, sentences, [p.text for p in passages], "flat", 128)
     assert np.load(folder / "sentences.npy").dtype == np.float16 and np.load(folder / "embeddings.npy").dtype == np.float16
     assert (folder / "sentences.npy").stat().st_size < 3 * 384 * 4 * 0.6  # half of float32
     index = load_index(tmp_path / "index")
-    assert isinstance(index.sentence_vectors, np.memmap) and isinstance(index.embeddings, np.memmap)
+    assert isinstance(index.store.sentence_matrix, np.memmap) and isinstance(index.store.embeddings, np.memmap)
     rows = index.sentence_rows(0)
     assert rows.dtype == np.float32 and rows.shape == (2, 384) and np.abs(rows - sentences[:2]).max() < 1e-3
     assert index.sentence_rows(1).shape == (1, 384)
     query = sentences[2]
     assert abs(float(index.sentence_rows(1)[0] @ query) - 1.0) < 1e-3  # cosines barely move
-    _, ids = index.dense.search(embeddings[1:2], 1)
-    assert ids[0, 0] == 1
+    assert index.store.dense_search(embeddings[1], 1).tolist() == [1]

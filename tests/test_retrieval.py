@@ -87,7 +87,7 @@ def test_feedback_adds_words_of_the_best_passage_and_keeps_the_question_cosine(i
     assert index.lexical.scores(question)[by_doc["d.txt"]] == 0
     q = enc.encode([question])[0]
     for hit in broad:  # the reported cosine is the question's own, so abstention is unchanged
-        assert hit.dense == pytest.approx(float(np.asarray(index.embeddings[hit.passage_id]) @ q), abs=1e-5)
+        assert hit.dense == pytest.approx(float(index.store.passage_vectors(np.array([hit.passage_id]))[0] @ q), abs=1e-5)
     lexical_plain = {h.passage_id: h.lexical for h in plain}
     gained = [h for h in broad if h.lexical > 0 and lexical_plain.get(h.passage_id, 0) == 0]
     assert gained, "feedback should give BM25 weight to a passage that shares only the best passage's words"

@@ -19,7 +19,7 @@ import numpy as np
 from .build import IndexBuilder
 from .datasets import _jsonl
 from .embeddings import Embedder
-from .index import embedding_text
+from .passages import embedding_text
 from .passages import Chunker
 from .documents import load_document
 from .settings import Settings

@@ -18,8 +18,8 @@ import numpy as np
 
 from .answer import Answerer
 from .embeddings import Embedder
-from .index import Index, load_index, make_dense, recall_at
-from .lexical import Lexical
+from .index import FileStore, Index, load_index, make_dense, recall_at
+from .index.lexical import Lexical
 from .settings import Settings
 
 NOISE = 0.04  # per-dimension sigma: keeps synthetic vectors at cosine ~0.6 from their source
@@ -27,22 +27,22 @@ NOISE = 0.04  # per-dimension sigma: keeps synthetic vectors at cosine ~0.6 from
 
 def scaled_index(base: Index, size: int, index_type: str) -> Index:
     """`base` grown to `size` passages: texts repeated, vectors perturbed."""
-    n = len(base.passages)
+    n, store = len(base.passages), base.store
     source = np.arange(size) % n
     rng = np.random.default_rng(42)
-    embeddings = _perturb(np.asarray(base.embeddings), source, rng, keep=n)
-    counts = np.diff(base.sentence_offsets)
-    sentence_source = np.concatenate([np.arange(base.sentence_offsets[i], base.sentence_offsets[i + 1]) for i in source])
-    sentences = _perturb(np.asarray(base.sentence_vectors), sentence_source, rng, keep=int(base.sentence_offsets[-1]))
+    embeddings = _perturb(np.asarray(store.embeddings), source, rng, keep=n)
+    counts = np.diff(store.sentence_offsets)
+    sentence_source = np.concatenate([np.arange(store.sentence_offsets[i], store.sentence_offsets[i + 1]) for i in source])
+    sentences = _perturb(np.asarray(store.sentence_matrix), sentence_source, rng, keep=int(store.sentence_offsets[-1]))
     offsets = np.concatenate([[0], np.cumsum(counts[source])]).astype(np.int64)
     passages = [base.passages[i] for i in source]
     texts = [f"{base.documents[p.document].title}\n{p.text}" for p in passages[:n]]
-    lexical = Lexical.build_repeated(texts, size, **base.manifest["bm25"])
+    lexical = Lexical.build_repeated(texts, size, **base.manifest.bm25)
     started = time.perf_counter()
     dense = make_dense(embeddings, index_type)
-    manifest = {**base.manifest, "passages": size, "index_type": index_type, "dense_build_s": time.perf_counter() - started}
-    return replace(base, manifest=manifest, passages=passages, embeddings=embeddings, dense=dense, lexical=lexical,
-                   sentence_vectors=sentences, sentence_offsets=offsets)
+    manifest = replace(base.manifest, passages=size, index_type=index_type,
+                       extra={**base.manifest.extra, "dense_build_s": time.perf_counter() - started})
+    return replace(base, manifest=manifest, passages=passages, store=FileStore(dense, embeddings, lexical, sentences, offsets))
 
 
 def _perturb(vectors: np.ndarray, source: np.ndarray, rng, keep: int) -> np.ndarray:
@@ -92,9 +92,9 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
     times = latencies_ms(Answerer(index, embedder, settings), questions)
     vectors = embedder.encode(questions)
     exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(np.asarray(index.embeddings, dtype=np.float32))
+    exact.add(np.asarray(index.store.embeddings, dtype=np.float32))
     _, truth = exact.search(vectors, 10)
-    _, found = index.dense.search(vectors, 10)
+    _, found = index.store.dense.search(vectors, 10)
     peak = peak_rss_mb()  # before the rebuild below, which holds a second index
     out = {
         "size": size,
@@ -113,11 +113,11 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
 def ivf_rebuild(index: Index, questions: np.ndarray) -> dict:
     """The dense part of a rebuild after 1% of the passages changed: trained afresh (as the first
     build) against reusing the previous version's centroids, as `quoteback build` does."""
-    vectors = np.array(index.embeddings, dtype=np.float32)
+    vectors = np.array(index.store.embeddings, dtype=np.float32)
     changed = np.random.default_rng(3).choice(len(vectors), size=len(vectors) // 100, replace=False)
     vectors[changed] = np.roll(vectors[changed], 1, axis=0)  # other passages' vectors in those rows
     started = time.perf_counter()
-    dense = make_dense(vectors, "ivf", trained=index.dense)
+    dense = make_dense(vectors, "ivf", trained=index.store.dense)
     reused = time.perf_counter() - started
     import faiss
 
@@ -126,9 +126,9 @@ def ivf_rebuild(index: Index, questions: np.ndarray) -> dict:
     _, truth = exact.search(questions, 10)
     _, found = dense.search(questions, 10)
     return {
-        "ivf_build_s": round(index.manifest["dense_build_s"], 2),
+        "ivf_build_s": round(index.manifest.extra["dense_build_s"], 2),
         "ivf_rebuild_reusing_centroids_s": round(reused, 2),
-        "ivf_rebuild_nprobe": {"trained": _nprobe(index.dense), "reused": _nprobe(dense)},
+        "ivf_rebuild_nprobe": {"trained": _nprobe(index.store.dense), "reused": _nprobe(dense)},
         "ivf_rebuild_recall_at_10": round(recall_at(found, truth), 4),
     }
 

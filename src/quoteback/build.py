@@ -12,11 +12,10 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import __version__
 from .documents import SUPPORTED, Notice, Skipped, corpus_files, file_hash, load_corpus
 from .embeddings import Embedder, Encoder
-from .index import FORMAT_VERSION, TEXT_VERSION, Index, IndexError_, IndexMissing, embedding_text, load_index, read_manifest, write_index
-from .passages import Chunker, Passage
+from .index import Index, IndexError_, IndexMissing, Manifest, SkippedEntry, DocumentEntry, load_index, read_manifest, write_index
+from .passages import Chunker, Passage, embedding_text
 from .settings import Settings
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -54,29 +53,12 @@ class Status:
     exists: bool
     stale: bool
     reasons: list[str]
-    manifest: dict[str, Any] | None
+    manifest: Manifest | None
 
 
-def settings_fingerprint(settings: Settings, dimension: int | None = None) -> dict[str, Any]:
-    fp = {"model": settings.model, "chunker": settings.chunker_settings(), "embed_title": settings.embed_title,
-          "sentence_vectors": settings.sentence_vectors, "text_version": TEXT_VERSION}
-    if settings.backend != "torch":  # named only when not the default, so older indexes stay valid
-        fp["backend"] = settings.backend
-    if settings.sentence_vectors:
-        fp["sentence_pooling"] = settings.sentence_pooling
-    if dimension is not None:
-        fp["dimension"] = dimension
-    return fp
-
-
-def _manifest_fingerprint(manifest: dict[str, Any]) -> dict[str, Any]:
-    fp = {"model": manifest["model"]["name"], "chunker": manifest["chunker"], "embed_title": manifest.get("embed_title"),
-          "sentence_vectors": manifest.get("sentence_vectors"), "text_version": manifest.get("text_version")}
-    if manifest["model"].get("backend", "torch") != "torch":
-        fp["backend"] = manifest["model"]["backend"]
-    if manifest.get("sentence_vectors"):  # indexes from before the setting pooled sentences separately
-        fp["sentence_pooling"] = manifest.get("sentence_pooling", "separate")
-    return fp
+def settings_fingerprint(settings: Settings) -> dict[str, Any]:
+    """What must match for stored vectors to be reused (also keys the evaluation's index cache)."""
+    return Manifest.fingerprint_of(settings)
 
 
 def index_status(settings: Settings) -> Status:
@@ -87,15 +69,15 @@ def index_status(settings: Settings) -> Status:
     if manifest is None:
         return Status(False, True, ["no index yet"], None)
     reasons = []
-    if _manifest_fingerprint(manifest) != settings_fingerprint(settings):
+    if not manifest.reusable_for(settings):
         reasons.append("settings differ from the index's (model, backend, chunking, title embedding or sentence vectors)")
-    elif manifest.get("bm25") != settings.bm25_settings():
+    elif not manifest.same_bm25(settings):
         reasons.append("BM25 settings differ from the index's (no re-embedding needed)")
-    known = {**manifest["documents"], **{s["path"]: s for s in manifest.get("skipped", [])}}
+    known = manifest.known_files()
     files = {p.relative_to(settings.corpus).as_posix(): p for p in corpus_files(settings.corpus)}
     added = sorted(set(files) - set(known))
     removed = sorted(set(known) - set(files))
-    changed = sorted(r for r in set(files) & set(known) if known[r].get("hash") != file_hash(files[r]))
+    changed = sorted(r for r in set(files) & set(known) if known[r] != file_hash(files[r]))
     for label, paths in (("added", added), ("removed", removed), ("changed", changed)):
         if paths:
             reasons.append(f"{len(paths)} {label}: {', '.join(paths[:5])}")
@@ -154,7 +136,7 @@ class IndexBuilder:
             return None, None
         except IndexError_ as err:
             return None, f"previous index unusable: {err}"
-        if _manifest_fingerprint(previous.manifest) != settings_fingerprint(self.settings):
+        if not previous.manifest.reusable_for(self.settings):
             return None, "settings changed"
         return previous, None
 
@@ -165,17 +147,17 @@ class IndexBuilder:
         files = {p.relative_to(s.corpus).as_posix(): p for p in corpus_files(s.corpus)}
         hashes = {rel: file_hash(path) for rel, path in files.items()}
         old_docs = previous.documents if previous else {}
-        old_skipped = {k["path"]: k for k in (previous.manifest.get("skipped", []) if previous else [])}
+        old_skipped = {k.path: k for k in (previous.manifest.skipped if previous else [])}
         keep = {rel for rel, h in hashes.items() if rel in old_docs and old_docs[rel].content_hash == h}
         still_skipped = [
-            Skipped(rel, k["reason"]) for rel, k in old_skipped.items() if hashes.get(rel) == k.get("hash")
+            Skipped(rel, k.reason) for rel, k in old_skipped.items() if hashes.get(rel) == k.hash
         ]
         known_before = set(old_docs) | set(old_skipped)
         report.unchanged = len(keep) + len(still_skipped)
         report.added = len(set(hashes) - known_before)
         report.removed = len(known_before - set(hashes))
         report.changed = len(hashes) - report.unchanged - report.added
-        same_bm25 = previous is not None and previous.manifest.get("bm25") == s.bm25_settings()
+        same_bm25 = previous is not None and previous.manifest.same_bm25(s)
         if previous and same_bm25 and not (report.added or report.removed or report.changed):
             report.skipped = still_skipped
             report.passages = len(previous.passages)
@@ -220,10 +202,11 @@ class IndexBuilder:
             new_vectors = self.embedder.encode(
                 [texts[i] for i in to_embed], progress=(lambda d, t: progress("embedding passages", d, t)) if progress else None
             )
-        dimension = self.embedder.dimension if (to_embed or not passages) else previous.manifest["model"]["dimension"]
+        dimension = self.embedder.dimension if (to_embed or not passages) else previous.manifest.model.dimension
         embeddings = np.zeros((len(passages), dimension), dtype=np.float32)
         embeddings[to_embed] = new_vectors
-        embeddings[reused] = previous.embeddings[[source[i] for i in reused]] if reused else embeddings[reused]
+        if reused:
+            embeddings[reused] = previous.store.passage_vectors(np.array([source[i] for i in reused]))
         sentence_vectors = None
         if s.sentence_vectors:
             if fresh_sentences is None:
@@ -233,30 +216,14 @@ class IndexBuilder:
         report.embedded_sentences = sum(len(passages[i].sentences) for i in to_embed) if s.sentence_vectors else 0
         report.passages = len(passages)
         index_type = _index_type(s, len(passages))
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "quoteback_version": __version__,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "model": {"name": s.model, "dimension": dimension, "backend": s.backend},
-            "chunker": s.chunker_settings(),
-            "embed_title": s.embed_title,
-            "sentence_vectors": s.sentence_vectors,
-            **({"sentence_pooling": s.sentence_pooling} if s.sentence_vectors else {}),
-            "text_version": TEXT_VERSION,
-            "bm25": s.bm25_settings(),
-            "index_type": index_type,
-            "passages": len(passages),
-            "versions": _library_versions(),
-            "documents": {
-                d.path: {"hash": d.content_hash, "title": d.title, "date": d.date, "passages": sum(p.document == d.path for p in passages)}
-                for d in documents
-            },
-            "skipped": [{"path": k.path, "reason": k.reason, "hash": hashes.get(k.path)} for k in report.skipped],
-        }
+        manifest = Manifest.for_build(
+            s, dimension, index_type=index_type, passages=len(passages),
+            documents={d.path: DocumentEntry(d.content_hash, d.title, d.date, sum(p.document == d.path for p in passages)) for d in documents},
+            skipped=[SkippedEntry(k.path, k.reason, hashes.get(k.path)) for k in report.skipped])
         if progress:
             progress("writing index", 0, 1)
         write_index(s.index, manifest, documents, passages, embeddings, sentence_vectors, texts, index_type, s.hnsw_ef_search,
-                    trained=previous.dense if previous else None)
+                    trained=getattr(previous.store, "dense", None) if previous else None)
         report.wrote = True
         return report
 
@@ -289,15 +256,3 @@ def _index_type(settings: Settings, n: int) -> str:
     if settings.index_type != "auto":
         return settings.index_type
     return "ivf" if n >= settings.ann_from else "flat"
-
-
-def _library_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("faiss-cpu", "sentence-transformers", "bm25s", "nupunkt"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from .build import index_status
@@ -17,7 +18,7 @@ def index_report(settings: Settings) -> dict[str, Any]:
     a truncated or missing file must not read as "up to date" while `ask` refuses it."""
     corpus_files(settings.corpus)  # a missing corpus (or a file) is an error even before any index exists
     status = index_status(settings)
-    m = status.manifest or {}
+    m = status.manifest
     error = None
     if status.exists and status.manifest is None:
         error = status.reasons[0]  # the manifest itself is unreadable
@@ -30,6 +31,7 @@ def index_report(settings: Settings) -> dict[str, Any]:
     return {
         "corpus": str(settings.corpus), "index": str(settings.index), "exists": status.exists, "stale": status.stale,
         "status": state, "error": error, "reasons": [] if error and not status.manifest else status.reasons,
-        "documents": len(m.get("documents", {})), "passages": m.get("passages", 0), "model": m.get("model"),
-        "index_type": m.get("index_type"), "built_at": m.get("built_at"), "skipped": m.get("skipped", []),
+        "documents": len(m.documents) if m else 0, "passages": m.passages if m else 0,
+        "model": asdict(m.model) if m else None, "index_type": m.index_type if m else None,
+        "built_at": m.built_at if m else None, "skipped": [asdict(s) for s in m.skipped] if m else [],
     }

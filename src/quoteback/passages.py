@@ -193,3 +193,14 @@ def _split_lines(text: str, a: int, b: int) -> list[Span]:
         pos += len(line)
     out.append((block_start, b))
     return out
+
+
+def embedding_text(passage: Passage, document: Document, with_context: bool) -> str:
+    """What gets embedded (and BM25-indexed): the passage, optionally after where it sits: the
+    document title and the headings above it that the passage does not itself start with (a list
+    item under "Label comment severity" is about comment severity)."""
+    if not with_context:
+        return passage.text
+    path = [h for h in document.section_at(passage.start) if h != document.title and not passage.text.startswith(h)]
+    context = " › ".join(x for x in (document.title, *path) if x)
+    return f"{context}\n{passage.text}" if context else passage.text

@@ -24,7 +24,7 @@ def open_answerer(settings: Settings, build: bool = True, embedder: Encoder | No
     if build and index_status(settings).stale:
         report = IndexBuilder(settings, embedder).build(progress=progress)
     index = load_index(settings.index)
-    built_with = (index.model, index.manifest["model"].get("backend", "torch"))
+    built_with = (index.model, index.manifest.model.backend)
     if built_with != (settings.model, settings.backend):
         raise IndexMismatch(
             f"the index was built with {built_with[0]!r} ({built_with[1]}) but the settings say "

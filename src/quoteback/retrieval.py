@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embeddings import Encoder
-from .index import Index, embedding_text
+from .index import Index
+from .passages import embedding_text
 
 MODES = ("dense", "bm25", "hybrid", "rrf")
 
@@ -71,7 +72,7 @@ class Retriever:
         self.embedder = embedder
         self.mode = mode
         self.dense_weight = dense_weight
-        self.sentence_weight = sentence_weight if index.sentence_vectors is not None else 0.0
+        self.sentence_weight = sentence_weight if index.store.has_sentences else 0.0
         self.candidates = candidates
         self.feedback = feedback
         self.coverage_weight = coverage_weight
@@ -86,7 +87,7 @@ class Retriever:
         if not (self.feedback and self.mode == "hybrid" and hits):
             return hits[:k]
         top = [h.passage_id for h in hits[: self.feedback]]
-        moved = q + np.asarray(self.index.embeddings[top], dtype=np.float32).mean(axis=0)
+        moved = q + self.index.store.passage_vectors(np.array(top)).mean(axis=0)
         moved /= np.linalg.norm(moved)
         texts = [embedding_text(self.index.passages[i], self.index.documents[self.index.passages[i].document], True) for i in top]
         expansion = self.index.lexical.expansion(query, texts)[:n]
@@ -105,8 +106,7 @@ class Retriever:
         ids: set[int] = set()
         dense_rank: list[int] = []
         if self.mode != "bm25":
-            _, found = self.index.dense.search(q[None, :].astype(np.float32), depth)
-            dense_rank = [int(i) for i in found[0] if i >= 0]
+            dense_rank = [int(i) for i in self.index.store.dense_search(q, depth)]
             ids.update(dense_rank)
         if self.mode != "dense":
             top = np.argpartition(-lexical, depth - 1)[:depth] if depth < n else np.arange(n)
@@ -114,7 +114,7 @@ class Retriever:
         order = np.fromiter(sorted(ids), dtype=np.int64)
         if not len(order):
             return []
-        vectors = np.asarray(self.index.embeddings[order], dtype=np.float32)
+        vectors = self.index.store.passage_vectors(order)
         cosine = vectors @ q
         reported = cosine if asked is q else vectors @ asked
         lex = lexical[order] if len(lexical) else np.zeros(len(order))
@@ -150,11 +150,8 @@ class Retriever:
 
     def sentence_scores(self, passage_ids: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Max cosine between the question and each passage's sentences."""
-        offsets = self.index.sentence_offsets
-        starts, ends = offsets[passage_ids], offsets[passage_ids + 1]
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
-        sims = np.asarray(self.index.sentence_vectors[rows], dtype=np.float32) @ q
-        return np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+        rows, counts = self.index.store.sentence_vectors(passage_ids)
+        return np.maximum.reduceat(rows @ q, np.concatenate([[0], np.cumsum(counts)[:-1]]))
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

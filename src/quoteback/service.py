@@ -71,14 +71,14 @@ class ChatService:
         current = index_status(self.settings)
         return {
             "model": index.model,
-            "built_at": index.manifest.get("built_at"),
+            "built_at": index.manifest.built_at,
             "passages": len(index.passages),
             "stale": current.stale,
             "reasons": current.reasons,
             "documents": [
-                [path, doc["title"], doc.get("date") or "", doc["passages"]] for path, doc in index.manifest["documents"].items()
+                [path, doc.title, doc.date or "", doc.passages] for path, doc in index.manifest.documents.items()
             ],
-            "skipped": [[s["path"], s["reason"]] for s in index.manifest.get("skipped", [])],
+            "skipped": [[s.path, s.reason] for s in index.manifest.skipped],
         }
 
     def example_questions(self, limit: int = 4) -> list[str]:
