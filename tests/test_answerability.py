@@ -25,7 +25,7 @@ def test_reliability_table_compares_predicted_and_observed():
 def test_the_shipped_coefficients_match_the_signals():
     data = json.loads(COEFFICIENTS.read_text())
     assert data["signals"] == NAMES and len(data["weights"]) == len(NAMES)
-    assert data["fitted_on"], "fitted by python -m quoteback.calibrate, naming its sets"
+    assert data["fitted_on"], "fitted by python -m quoteback.evaluation.calibrate, naming its sets"
     Calibrator.load()
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from quoteback.build import IndexBuilder
 from quoteback.index import load_index
+from quoteback.fusion import Fusion
 from quoteback.retrieval import LEXICAL_FLOOR, Retriever
 
 
@@ -40,7 +41,7 @@ def index(tmp_path, settings_for):
 
 
 def test_hybrid_is_the_weighted_sum_of_its_parts(index):
-    retriever = Retriever(index, HashingEncoder(), "hybrid", dense_weight=0.4, sentence_weight=0.3)
+    retriever = Retriever(index, HashingEncoder(), Fusion("hybrid", dense_weight=0.4, sentence_weight=0.3, coverage_weight=0.0))
     hits = retriever.search("glaciers melt in summer", k=5)
     assert hits and [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for h in hits:
@@ -51,7 +52,7 @@ def test_hybrid_is_the_weighted_sum_of_its_parts(index):
 
 
 def test_a_stray_word_match_earns_little_lexical_credit(index):
-    retriever = Retriever(index, HashingEncoder(), "hybrid", dense_weight=0.4, sentence_weight=0.3)
+    retriever = Retriever(index, HashingEncoder(), Fusion("hybrid", dense_weight=0.4, sentence_weight=0.3, coverage_weight=0.0))
     assert retriever.search("rye bread oven", k=1)[0].lexical == pytest.approx(1.0)  # a complete match
     stray = "oven telescopes galaxies nebulae quasars"  # one known word out of five
     best = max(retriever.search(stray, k=5), key=lambda h: h.lexical)
@@ -61,22 +62,22 @@ def test_a_stray_word_match_earns_little_lexical_credit(index):
 
 def test_modes_and_validation(index):
     enc = HashingEncoder()
-    dense = Retriever(index, enc, "dense").search("bread oven", k=2)
-    bm25 = Retriever(index, enc, "bm25").search("bread oven", k=2)
+    dense = Retriever(index, enc, Fusion("dense", 1.0, 0.0, 0.0)).search("bread oven", k=2)
+    bm25 = Retriever(index, enc, Fusion("bm25", 0.0, 0.0, 0.0)).search("bread oven", k=2)
     assert index.passages[dense[0].passage_id].document == "b.txt" == index.passages[bm25[0].passage_id].document
     assert all(h.score == h.dense for h in dense) and all(h.score == h.lexical for h in bm25)
-    assert Retriever(index, enc, "bm25").search("zzzz qqqq", k=2) == []
+    assert Retriever(index, enc, Fusion("bm25", 0.0, 0.0, 0.0)).search("zzzz qqqq", k=2) == []
     with pytest.raises(ValueError):
-        Retriever(index, enc, "magic")
+        Fusion("magic")
     with pytest.raises(ValueError):
-        Retriever(index, enc, "hybrid", dense_weight=0.8, sentence_weight=0.5)
+        Fusion("hybrid", dense_weight=0.8, sentence_weight=0.5)
 
 
 def test_feedback_adds_words_of_the_best_passage_and_keeps_the_question_cosine(index):
     enc = HashingEncoder()
     question = "glaciers retreat"
-    plain = Retriever(index, enc, "hybrid", 0.4, 0.3).search(question, k=10)
-    broad = Retriever(index, enc, "hybrid", 0.4, 0.3, feedback=1).search(question, k=10)
+    plain = Retriever(index, enc, Fusion("hybrid", 0.4, 0.3, 0.0)).search(question, k=10)
+    broad = Retriever(index, enc, Fusion("hybrid", 0.4, 0.3, 0.0, feedback=1)).search(question, k=10)
     first = index.passages[plain[0].passage_id]
     assert first.document == "a.txt" and "Glaciers" in first.text
     expansion = index.lexical.expansion(question, [first.text])
@@ -102,14 +103,14 @@ def test_coverage_rewards_the_question_words_in_one_sentence(index):
     assert 0 < cov[2] < 1 and cov[1] == pytest.approx(cov[2])  # scattered words count as the best single sentence
     assert lexical.coverage("zzzz", [["Glaciers melt."]])[0] == 0  # words not in the corpus carry no weight
 
-    retriever = Retriever(index, HashingEncoder(), "hybrid", 0.4, 0.3, coverage_weight=0.15)
+    retriever = Retriever(index, HashingEncoder(), Fusion("hybrid", 0.4, 0.3, coverage_weight=0.15))
     hits = retriever.search("glaciers melt in summer", k=5)
     for h in hits:
         assert h.score == pytest.approx(0.4 * h.dense + 0.3 * h.sentence + 0.15 * h.lexical + 0.15 * h.coverage, abs=1e-6)
     top = index.passages[hits[0].passage_id]
     assert top.document == "a.txt" and hits[0].coverage > 0
     with pytest.raises(ValueError):
-        Retriever(index, HashingEncoder(), "hybrid", 0.4, 0.3, coverage_weight=0.4)
+        Fusion("hybrid", 0.4, 0.3, coverage_weight=0.4)
 
 
 @pytest.mark.parametrize("question, codes", [

@@ -15,6 +15,7 @@ import numpy as np
 
 from .documents import Document
 from .embeddings import Encoder
+from .fusion import Fusion
 from .index import Index
 from .answerability import Calibrator, Signals, answering_sentences, signals, type_missing
 from .retrieval import Hit, Retriever, identifier_share, identifiers
@@ -124,8 +125,7 @@ class Answerer:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.retriever = Retriever(index, embedder, settings.retrieval, settings.dense_weight, settings.sentence_weight,
-                                   settings.candidates, settings.feedback, settings.coverage_weight)
+        self.retriever = Retriever(index, embedder, Fusion.from_settings(settings))
         self.calibrator = calibrator or Calibrator.load()
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:

@@ -160,7 +160,7 @@ class Calibrator:
 def _load(path: str) -> Calibrator:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if data.get("signals") != NAMES:
-        raise ValueError(f"{path} was fitted on other signals ({data.get('signals')}); rerun python -m quoteback.calibrate")
+        raise ValueError(f"{path} was fitted on other signals ({data.get('signals')}); rerun python -m quoteback.evaluation.calibrate")
     return Calibrator(tuple(data["weights"]), float(data["bias"]), tuple(data.get("fitted_on", ())))
 
 

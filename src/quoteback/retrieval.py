@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .embeddings import Encoder
+from .fusion import Fusion
 from .index import Index
 from .passages import embedding_text
-
-MODES = ("dense", "bm25", "hybrid", "rrf")
 
 
 @dataclass(frozen=True)
@@ -62,20 +61,14 @@ class Retriever:
     then the search runs again. It helps keyword-heavy collections (Cranfield) and hurts
     question answering (SQuAD), so it is off by default (see README)."""
 
-    def __init__(self, index: Index, embedder: Encoder, mode: str = "hybrid", dense_weight: float = 0.5,
-                 sentence_weight: float = 0.0, candidates: int = 100, feedback: int = 0, coverage_weight: float = 0.0) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown retrieval mode {mode!r}; choose from {', '.join(MODES)}")
-        if min(dense_weight, sentence_weight, coverage_weight) < 0 or dense_weight + sentence_weight + coverage_weight > 1:
-            raise ValueError("dense_weight, sentence_weight and coverage_weight must be >= 0 and sum to at most 1")
+    def __init__(self, index: Index, embedder: Encoder, fusion: Fusion = Fusion()) -> None:
+        if not index.store.has_sentences:  # nothing to re-score with: BM25 takes the share
+            fusion = replace(fusion, sentence_weight=0.0)
         self.index = index
         self.embedder = embedder
-        self.mode = mode
-        self.dense_weight = dense_weight
-        self.sentence_weight = sentence_weight if index.store.has_sentences else 0.0
-        self.candidates = candidates
-        self.feedback = feedback
-        self.coverage_weight = coverage_weight
+        self.fusion = fusion
+        self.mode = fusion.mode
+        self.feedback = fusion.feedback
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Hit]:
         n = len(self.index.passages)
@@ -102,7 +95,7 @@ class Retriever:
     def _search(self, query: str, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray) -> list[Hit]:
         """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention)."""
         n = len(self.index.passages)
-        depth = min(n, max(k, self.candidates))
+        depth = min(n, max(k, self.fusion.candidates))
         ids: set[int] = set()
         dense_rank: list[int] = []
         if self.mode != "bm25":
@@ -118,7 +111,8 @@ class Retriever:
         cosine = vectors @ q
         reported = cosine if asked is q else vectors @ asked
         lex = lexical[order] if len(lexical) else np.zeros(len(order))
-        sentence = self.sentence_scores(order, q) if self.sentence_weight else cosine
+        f = self.fusion
+        sentence = self.sentence_scores(order, q) if f.sentence_weight else cosine
         coverage = np.zeros(len(order), dtype=np.float32)
         if self.mode == "dense":
             fused = cosine
@@ -127,12 +121,11 @@ class Retriever:
         elif self.mode == "rrf":
             fused = _rrf(order, [dense_rank, [int(i) for i in order[np.argsort(-lex)]]])
         else:
-            lexical_weight = 1 - self.dense_weight - self.sentence_weight - self.coverage_weight
-            fused = self.dense_weight * cosine + self.sentence_weight * sentence + lexical_weight * lex
-            if self.coverage_weight:
-                top = np.argsort(-(fused + self.coverage_weight * lex), kind="stable")[:RESCORE]
+            fused = f.dense_weight * cosine + f.sentence_weight * sentence + f.lexical_weight * lex
+            if f.coverage_weight:
+                top = np.argsort(-(fused + f.coverage_weight * lex), kind="stable")[:RESCORE]
                 coverage[top] = self.index.lexical.coverage(query, [self._sentences(int(order[i])) for i in top])
-                fused = fused + self.coverage_weight * coverage
+                fused = fused + f.coverage_weight * coverage
             if codes := identifiers(query):
                 fused = fused + IDENTIFIER_BONUS * self._holds(order, codes)
         best = np.argsort(-fused, kind="stable")[:k]

@@ -98,6 +98,13 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
     return settings.replace(**from_env)
 
 
+def cache_root() -> Path:
+    """Where derived files live (evaluation corpora and indexes, exported models): never the
+    dataset or corpus folders themselves."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "quoteback"
+
+
 def offline_environment() -> None:
     """Never reach for the network: a hub name would otherwise hang for a minute before failing."""
     for key, value in {

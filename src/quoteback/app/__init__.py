@@ -1,0 +1,8 @@
+"""The browser chat and the document view, on the same public pieces as the command line.
+
+- `chat.py`           the Gradio app: Chat, Documents and Evaluate tabs, and `/ask`
+- `service.py`        what the tabs call: answering, index status, uploads, rebuilds
+- `documents_tab.py`, `evaluate_tab.py`   the two other tabs
+- `render.py`         an answer as markdown for the chat and as text for the terminal
+- `viewer.py`         `/view`: a document with the quote highlighted (`view_page.py`, `view_images.py`, `view_links.py`)
+"""

@@ -1,0 +1,76 @@
+"""The Evaluate tab: run `quoteback eval` from the browser and show its table, failures and plot."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from ..evaluation.evaluate import Evaluator
+from .render import escape
+from ..evaluation.report import failures, honesty_summary, metrics_table, write_report
+from .service import ChatService
+
+SPLIT = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def evaluate_tab(service: ChatService, sets: list[str]) -> None:
+    import gradio as gr
+
+    def run(folder: str, split: str, progress=gr.Progress()):
+        if folder not in sets:  # only sets the server offers: never a path typed in the browser
+            return "Choose one of the offered evaluation sets (add more with `quoteback chat --eval-set DIR`).", "", None
+        split = (split or "test").strip()
+        if not SPLIT.fullmatch(split):
+            return "A split is a name such as test, dev or train (qrels/<split>.tsv).", "", None
+        evaluator = Evaluator(service.settings, embedder=service.embedder, split=split)
+        try:
+            result = evaluator.run(Path(folder), progress=lambda stage, done, total: progress((done, total), desc=stage))
+        except (FileNotFoundError, ValueError, RuntimeError) as err:
+            return f"Could not evaluate: {escape(str(err))}", "", None
+        out = Path(tempfile.mkdtemp(prefix="quoteback-eval-"))
+        write_report(result, out)
+        summary = f"**{escape(result.dataset)}**: {result.queries} questions in {result.seconds:.0f} s\n\n{metrics_table(result)}"
+        if result.abstention:
+            a = result.abstention
+            summary += (f"\n\nAbstention: {a['unanswerable_declined']:.1%} of unanswerable questions declined, "
+                        f"{a['answerable_answered']:.1%} of answerable ones answered.")
+        if honest := honesty_summary(result):
+            summary += "\n\n" + "\n\n".join(escape(line.strip()) for line in honest.splitlines())
+        return summary, failure_cards(failures(result, 50)), str(out / "success_at_k.png")
+
+    with gr.Tab("Evaluate"):
+        gr.Markdown("Measure how often the right passage is quoted first, on an evaluation set in the BEIR layout.")
+        choices = [(Path(s).name, s) for s in sets]
+        with gr.Row():
+            folder = gr.Dropdown(choices=choices, value=sets[0] if sets else None, allow_custom_value=False,
+                                 label="Evaluation set (more with quoteback chat --eval-set DIR)", scale=4)
+            split = gr.Dropdown(choices=["test", "dev", "train"], value="test", allow_custom_value=True,
+                                label="Judgments (qrels/<split>.tsv)", scale=1)
+        button = gr.Button("Run evaluation", variant="primary")
+        summary = gr.Markdown(elem_id="eval-summary")
+        plot = gr.Image(label="Success@k", type="filepath")
+        table = gr.Markdown(elem_id="eval-failures", label="First-quote failures")
+        button.click(run, [folder, split], [summary, table, plot], api_visibility="private", concurrency_id="evaluate",
+                     show_progress_on=summary)
+
+
+def failure_cards(rows: list[dict]) -> str:
+    """The questions whose first quote was wrong, one card each (question, rank, quoted, expected):
+    readable at any width, where a four-column table broke words on a phone."""
+    if not rows:
+        return "**First-quote failures:** none."
+    cards = [f"**First-quote failures ({len(rows)} shown):**"]
+    for f in rows:
+        rank = f["first_relevant_rank"] or "not found"
+        cards.append(f"**{escape(f['query'])}** (right passage at rank {rank})\n\n"
+                     f"> quoted first: {escape(clip(f['quoted'] or ''))}\n\n> expected: {escape(clip(f['expected']))}")
+    return "\n\n---\n\n".join(cards)
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis (never mid-word)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"

@@ -1,0 +1,144 @@
+"""Query latency and memory at a given corpus size, in a process of its own (clean peak RSS).
+
+Real passages and their real vectors form the base; larger sizes repeat the base texts and add
+synthetic vectors near the real ones (gaussian noise, renormalised), so that FAISS, BM25 and
+sentence re-scoring work at the target size while every question is a real one.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..answer import Answerer
+from ..embeddings import Embedder
+from ..index import FileStore, Index, load_index, make_dense, recall_at
+from ..index.lexical import Lexical
+from ..settings import Settings
+
+NOISE = 0.04  # per-dimension sigma: keeps synthetic vectors at cosine ~0.6 from their source
+
+
+def scaled_index(base: Index, size: int, index_type: str) -> Index:
+    """`base` grown to `size` passages: texts repeated, vectors perturbed."""
+    n, store = len(base.passages), base.store
+    source = np.arange(size) % n
+    rng = np.random.default_rng(42)
+    embeddings = _perturb(np.asarray(store.embeddings), source, rng, keep=n)
+    counts = np.diff(store.sentence_offsets)
+    sentence_source = np.concatenate([np.arange(store.sentence_offsets[i], store.sentence_offsets[i + 1]) for i in source])
+    sentences = _perturb(np.asarray(store.sentence_matrix), sentence_source, rng, keep=int(store.sentence_offsets[-1]))
+    offsets = np.concatenate([[0], np.cumsum(counts[source])]).astype(np.int64)
+    passages = [base.passages[i] for i in source]
+    texts = [f"{base.documents[p.document].title}\n{p.text}" for p in passages[:n]]
+    lexical = Lexical.build_repeated(texts, size, **base.manifest.bm25)
+    started = time.perf_counter()
+    dense = make_dense(embeddings, index_type)
+    manifest = replace(base.manifest, passages=size, index_type=index_type,
+                       extra={**base.manifest.extra, "dense_build_s": time.perf_counter() - started})
+    return replace(base, manifest=manifest, passages=passages, store=FileStore(dense, embeddings, lexical, sentences, offsets))
+
+
+def _perturb(vectors: np.ndarray, source: np.ndarray, rng, keep: int) -> np.ndarray:
+    out = np.empty((len(source), vectors.shape[1]), dtype=vectors.dtype)  # stored as the index stores them (float16)
+    step = 100_000
+    for a in range(0, len(source), step):
+        block = vectors[source[a : a + step]].astype(np.float32)
+        noisy = np.arange(a, a + len(block)) >= keep
+        block[noisy] += rng.normal(0, NOISE, (int(noisy.sum()), vectors.shape[1])).astype(np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[a : a + step] = block
+    return out
+
+
+def latencies_ms(answerer: Answerer, questions: list[str], warmup: int = 10) -> list[float]:
+    """Warm end-to-end `ask` times, question in, quotes out."""
+    for q in questions[:warmup]:
+        answerer.ask(q)
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        answerer.ask(q)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not getrusage: Linux carries ru_maxrss over from the parent
+    across fork and exec, so a small child would report the benchmark parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -> dict:
+    """Warm end-to-end `ask` latency, recall@10 of the index type against exact search, peak RSS."""
+    import faiss
+
+    settings = Settings()
+    embedder = Embedder.from_settings(settings)
+    base = load_index(index_dir, mmap=False)
+    index = base if size == len(base.passages) and index_type == "flat" else scaled_index(base, size, index_type)
+    times = latencies_ms(Answerer(index, embedder, settings), questions)
+    vectors = embedder.encode(questions)
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(np.asarray(index.store.embeddings, dtype=np.float32))
+    _, truth = exact.search(vectors, 10)
+    _, found = index.store.dense.search(vectors, 10)
+    peak = peak_rss_mb()  # before the rebuild below, which holds a second index
+    out = {
+        "size": size,
+        "index_type": index_type,
+        "query_ms_p50": round(float(np.percentile(times, 50)), 2),
+        "query_ms_p99": round(float(np.percentile(times, 99)), 2),
+        "recall_at_10": round(recall_at(found, truth), 4),
+        "peak_rss_mb": peak,
+        "vectors": "real" if size <= len(base.passages) else f"{len(base.passages)} real + synthetic (noise sigma {NOISE})",
+    }
+    if index_type == "ivf":
+        out.update(ivf_rebuild(index, vectors))
+    return out
+
+
+def ivf_rebuild(index: Index, questions: np.ndarray) -> dict:
+    """The dense part of a rebuild after 1% of the passages changed: trained afresh (as the first
+    build) against reusing the previous version's centroids, as `quoteback build` does."""
+    vectors = np.array(index.store.embeddings, dtype=np.float32)
+    changed = np.random.default_rng(3).choice(len(vectors), size=len(vectors) // 100, replace=False)
+    vectors[changed] = np.roll(vectors[changed], 1, axis=0)  # other passages' vectors in those rows
+    started = time.perf_counter()
+    dense = make_dense(vectors, "ivf", trained=index.store.dense)
+    reused = time.perf_counter() - started
+    import faiss
+
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth = exact.search(questions, 10)
+    _, found = dense.search(questions, 10)
+    return {
+        "ivf_build_s": round(index.manifest.extra["dense_build_s"], 2),
+        "ivf_rebuild_reusing_centroids_s": round(reused, 2),
+        "ivf_rebuild_nprobe": {"trained": _nprobe(index.store.dense), "reused": _nprobe(dense)},
+        "ivf_rebuild_recall_at_10": round(recall_at(found, truth), 4),
+    }
+
+
+def _nprobe(dense) -> int:
+    import faiss
+
+    return int(faiss.extract_index_ivf(dense.index).nprobe)
+
+
+if __name__ == "__main__":
+    args = json.loads(sys.argv[1])
+    print(json.dumps(measure(Path(args["index"]), args["size"], args["questions"], args["index_type"])))

@@ -1,0 +1,299 @@
+"""The `quoteback` command. Heavy libraries are imported inside commands so `--help` is instant."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..settings import Settings, load_settings, offline_environment
+
+# Plain click help: rich help labels flags `<bool>` as if they took a value and cuts long help lines.
+app = typer.Typer(help="Answer questions about your documents, only in their own words.", no_args_is_help=True,
+                  add_completion=False, rich_markup_mode=None)
+
+CorpusOpt = typer.Option(None, "--corpus", help="Folder of documents (default ./corpus).")
+IndexOpt = typer.Option(None, "--index", help="Index folder (default ./index).")
+ConfigOpt = typer.Option(None, "--config", help="TOML settings file.")
+ModelOpt = typer.Option(None, "--model", help="Embedding model: packaged name, local folder or hub name.")
+BackendOpt = typer.Option(None, "--backend", help="Embedding runtime: torch, or onnx-int8 (faster on CPU).")
+
+
+def _settings(config: Optional[Path], **flags) -> Settings:
+    offline_environment()
+    try:
+        return load_settings(config).replace(**flags)
+    except (ValueError, OSError) as err:
+        _fail(f"bad settings: {err}")
+
+
+def _fail(message: str, code: int = 2):
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _progress():
+    """A rich progress bar on stderr, shown only while embedding."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True, console=_console())
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _report(report) -> None:
+    typer.echo(report.summary(), err=True)
+    for skipped in report.skipped:
+        typer.secho(f"skipped {skipped.path}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
+    for notice in report.notices:
+        typer.secho(f"warning {notice.path}: {notice.message}", fg=typer.colors.YELLOW, err=True)
+
+
+def _run_build(settings: Settings, force: bool = False):
+    from ..build import IndexBuilder
+
+    bar, update = _progress()
+    with bar:
+        return IndexBuilder(settings).build(force=force, progress=update)
+
+
+@app.command()
+def build(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+          backend: Optional[str] = BackendOpt,
+          force: bool = typer.Option(False, "--force", help="Re-embed everything."), config: Optional[Path] = ConfigOpt) -> None:
+    """Build or update the index of the corpus (only changed documents are re-embedded)."""
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend)
+    try:
+        report = _run_build(settings, force)
+    except (FileNotFoundError, RuntimeError, ValueError) as err:
+        _fail(str(err))
+    _report(report)
+
+
+@app.command()
+def ask(question: Optional[str] = typer.Argument(None, help="The question."),
+        file: Optional[str] = typer.Option(None, "--file", "-f", help="One question per line; '-' reads stdin."),
+        k: Optional[int] = typer.Option(None, "-k", help="Number of quotes."),
+        as_json: bool = typer.Option(False, "--json", help="One JSON object per question."),
+        follow_up: bool = typer.Option(False, "--conversation", help="With --file: treat lines as one conversation."),
+        history: list[str] = typer.Option([], "--history", help="Earlier questions of the conversation (repeatable)."),
+        no_build: bool = typer.Option(False, "--no-build", help="Answer from the index as it is, even if stale; never build."),
+        corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+        backend: Optional[str] = BackendOpt, config: Optional[Path] = ConfigOpt) -> None:
+    """Answer a question with quotes from the documents (builds the index first if needed)."""
+    if (question is None) == (file is None):
+        _fail("give either a QUESTION or --file FILE")
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, k=k)
+    from ..answer import validate_question
+    from ..app.render import to_terminal
+
+    if question is not None and (problem := validate_question(question, settings.max_question_chars)):
+        _fail(problem)
+    questions = [question] if question is not None else _read_questions(file)
+    ready = _open(settings, build=not no_build)
+    asked: list[str] = list(history)
+    for q in questions:
+        answer = ready.answerer.ask(q, history=asked)
+        if follow_up and answer.valid:
+            asked.append(q)
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else to_terminal(answer, color=sys.stdout.isatty()))
+
+
+def _open(settings: Settings, build: bool):
+    """The answerer, building first when allowed; while another process builds, the live index
+    (intact until the atomic swap) answers, with a note on stderr."""
+    from ..build import BuildBusy, index_status
+    from ..embeddings import Embedder
+    from ..index import IndexError_
+    from ..pipeline import open_answerer
+
+    try:
+        embedder = Embedder.from_settings(settings)
+        if not build and (status := index_status(settings)).exists and status.stale:
+            typer.secho("note: answering from the index as it is (--no-build); it is stale: " + "; ".join(status.reasons),
+                        fg=typer.colors.YELLOW, err=True)
+        try:
+            bar, update = _progress()
+            with bar:
+                ready = open_answerer(settings, build=build, embedder=embedder, progress=update)
+        except BuildBusy:
+            typer.secho(f"note: the index in {settings.index} is being rebuilt by another process; "
+                        "answering from the current one", fg=typer.colors.YELLOW, err=True)
+            ready = open_answerer(settings, build=False, embedder=embedder)
+    except (IndexError_, FileNotFoundError, RuntimeError, ValueError) as err:
+        _fail(str(err))
+    if ready.report and ready.report.wrote:
+        _report(ready.report)
+    return ready
+
+
+def _read_questions(file: str) -> list[str]:
+    """The non-blank lines of the file (a trailing blank line is not a question)."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        _fail(f"cannot read --file {file} ({getattr(err, 'strerror', None) or err})")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+@app.command()
+def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+         config: Optional[Path] = ConfigOpt, as_json: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
+    """Corpus and index status: documents, passages, model, built at, stale or not; exit code 2
+    when the index files are damaged (each listed file is opened and checked)."""
+    settings = _settings(config, corpus=corpus, index=index, model=model)
+    from .checks import describe_model
+    from .info import index_report
+
+    try:
+        data = index_report(settings)
+    except (FileNotFoundError, ValueError) as err:
+        _fail(str(err))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        for key in ("corpus", "index", "documents", "passages", "model", "index_type", "built_at"):
+            typer.echo(f"{key:>10}: {describe_model(data[key]) if key == 'model' else data[key]}")
+        state = {"damaged": f"damaged — {data['error']}", "stale": "stale — " + "; ".join(data["reasons"]),
+                 "no index": "no index yet — run `quoteback build`"}
+        typer.echo(f"{'status':>10}: " + state.get(data["status"], data["status"]))
+        for s in data["skipped"]:
+            typer.echo(f"{'skipped':>10}: {s['path']}: {s['reason']}")
+    if data["status"] == "damaged":
+        raise typer.Exit(2)
+
+
+@app.command("eval")
+def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout folder (default: the shipped question set)."),
+             as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+             report: Optional[Path] = typer.Option(None, "--report", help="Write report.md, per-query results and plots here."),
+             configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated, from: dense, bm25, rrf, hybrid, hybrid+feedback, hybrid+sentences (default: all but hybrid+feedback)."),
+             split: str = typer.Option("test", "--split", help="Which judgments of a BEIR folder: qrels/<split>.tsv."),
+             model: Optional[str] = ModelOpt, backend: Optional[str] = BackendOpt,
+             config: Optional[Path] = ConfigOpt) -> None:
+    """Measure retrieval quality (nDCG@10, RR@10, R@100, Success@1, abstention) on an evaluation set."""
+    settings = _settings(config, model=model, backend=backend)
+    from ..evaluation.evaluate import REPO_SET, Evaluator
+
+    try:
+        evaluator = Evaluator(settings, [c.strip() for c in configs.split(",") if c.strip()] if configs else None, split=split)
+        bar, update = _progress()
+        with bar:
+            result = evaluator.run(dataset or REPO_SET, progress=update)
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
+        _fail(str(err))
+    if report:
+        from ..evaluation.report import write_report
+
+        typer.echo(f"report: {write_report(result, report)}", err=True)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    from ..evaluation.report import honesty_summary, metrics_table, phrase_summary
+
+    split = "" if result.split == "test" else f" ({result.split} judgments)"
+    typer.echo(f"{result.dataset}{split}: {result.queries} queries, {result.seconds:.1f} s\n")
+    typer.echo(metrics_table(result))
+    for summary in (phrase_summary(result), honesty_summary(result)):
+        if summary:
+            typer.echo("\n" + summary)
+    if result.abstention:
+        a = result.abstention
+        typer.echo(f"\nabstention at threshold {a['threshold']:.2f}: answerable answered {a['answerable_answered']:.1%}, "
+                   f"unanswerable declined {a['unanswerable_declined']:.1%}; at >=95% answered "
+                   f"(threshold {a['at_95_answered']['threshold']:.2f}): declined {a['at_95_answered']['unanswerable_declined']:.1%}")
+
+
+@app.command()
+def bench(quick: bool = typer.Option(False, "--quick", help="Smaller sizes; under 10 minutes on 2 cores."),
+          as_json: bool = typer.Option(False, "--json"),
+          peer: Optional[bool] = typer.Option(None, "--peer/--no-peer", help="Also measure txtai (default: in full runs)."),
+          out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here.")) -> None:
+    """Benchmark indexing speed, query latency by corpus size, incremental rebuilds, cold start, memory."""
+    offline_environment()
+    from ..bench.run import run_bench
+
+    result = run_bench(quick=quick, peer=not quick if peer is None else peer, log=lambda m: typer.echo(m, err=True))
+    text = json.dumps(result, indent=2)
+    if out:
+        out.write_text(text + "\n")
+    if as_json:
+        typer.echo(text)
+        return
+    rows = [(k, result[k]) for k in ("passages", "encode_raw_passages_per_s", "index_passages_per_s", "overhead_ratio",
+                                      "index_passages_per_s_with_sentences", "encode_onnx_int8_passages_per_s", "onnx_int8_speedup",
+                                      "index_passages_per_s_onnx_int8", "onnx_int8_cosine_to_torch", "incremental_rebuild_ratio", "cold_start_s", "duration_s")]
+    for size, m in result["sizes"].items():
+        rows += [(f"query_ms_p50[{size}]", m["query_ms_p50"]), (f"query_ms_p99[{size}]", m["query_ms_p99"]),
+                 (f"recall@10[{size}] ({m['index_type']})", m["recall_at_10"]), (f"peak_rss_mb[{size}]", m["peak_rss_mb"])]
+    for key, value in (result.get("peer") or {}).items():
+        rows.append((f"peer.{key}", value))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        typer.echo(f"{key:<{width}}  {value}")
+
+
+@app.command()
+def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default; beyond it a login is required)."),
+         port: int = typer.Option(7860, "--port", help="Port, 1-65535."),
+         auth: Optional[str] = typer.Option(None, "--auth", help="USER:PASS login (visible in `ps`: prefer --auth-file or QUOTEBACK_AUTH)."),
+         auth_file: Optional[Path] = typer.Option(None, "--auth-file", help="File whose first line is USER:PASS."),
+         allow_unauthenticated: bool = typer.Option(False, "--allow-unauthenticated", help="Listen beyond loopback without a login."),
+         eval_set: list[Path] = typer.Option([], "--eval-set", help="Also offer this BEIR-layout folder in the Evaluate tab (repeatable)."),
+         no_build: bool = typer.Option(False, "--no-build", help="Serve the index as it is, even if stale."),
+         backend: Optional[str] = BackendOpt, config: Optional[Path] = ConfigOpt) -> None:
+    """Open the chat in the browser (builds the index first if needed)."""
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend)
+    from .checks import LOOPBACK, check_eval_sets, check_exposure, check_listen, resolve_auth
+
+    try:
+        credentials = resolve_auth(auth, auth_file)
+        check_exposure(host, credentials, allow_unauthenticated)
+        check_listen(host, port)
+        sets = _eval_sets() + [str(p) for p in check_eval_sets(eval_set)]
+    except ValueError as err:
+        _fail(str(err))
+    if host not in LOOPBACK and not credentials:
+        typer.secho(f"warning: listening on {host} without a login (--allow-unauthenticated): anyone who can reach it "
+                    "can read every document, upload, remove and rebuild", fg=typer.colors.YELLOW, err=True)
+    ready = _open(settings, build=not no_build)  # build progress and summary show before the server starts
+    from ..app.chat import launch
+    from ..index import IndexError_
+
+    try:
+        launch(settings, host, port, credentials, eval_sets=list(dict.fromkeys(sets)), embedder=ready.answerer.embedder,
+               announce=lambda url: typer.echo(f"Running on {url}", err=True))
+    except (IndexError_, FileNotFoundError, RuntimeError, ValueError, OSError) as err:
+        _fail(str(err))
+
+
+def _eval_sets() -> list[str]:
+    """Evaluation folders offered in the app: the shipped question set and any BEIR sets found
+    beside the checkout. The browser can choose only among these and --eval-set folders."""
+    from ..evaluation.evaluate import default_sets
+
+    return [str(p) for p in default_sets()]
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

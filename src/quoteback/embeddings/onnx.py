@@ -1,0 +1,130 @@
+"""The `onnx-int8` embedding backend: the same model, exported once to ONNX and quantised to int8.
+
+On a CPU without a GPU this encodes about 1.6x faster than PyTorch (see README, `quoteback
+bench`) with vectors at cosine ~0.99 to the full-precision ones. The export runs offline from the
+local model folder (torch's TorchScript exporter, then onnxruntime's dynamic quantisation) and is
+cached under the user's cache folder, keyed by the model's files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..settings import cache_root
+
+
+def _model_key(model_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.rglob("*")):
+        if path.is_file():
+            digest.update(f"{path.relative_to(model_dir)}:{path.stat().st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _check_pooling(model_dir: Path) -> None:
+    modules = json.loads((model_dir / "modules.json").read_text())
+    pooling = next((m for m in modules if m["type"].endswith("Pooling")), None)
+    config = json.loads((model_dir / pooling["path"] / "config.json").read_text()) if pooling else {}
+    if not config.get("pooling_mode_mean_tokens"):
+        raise RuntimeError("the onnx-int8 backend supports mean-pooling sentence-transformers models only; use backend torch")
+
+
+def max_tokens(model_dir: Path) -> int:
+    config = model_dir / "sentence_bert_config.json"
+    return int(json.loads(config.read_text()).get("max_seq_length", 256)) if config.is_file() else 256
+
+
+def int8_model(model_dir: Path) -> Path:
+    """The quantised ONNX file for `model_dir`, exported on first use."""
+    model_dir = Path(model_dir)
+    _check_pooling(model_dir)
+    target = cache_root() / "models" / "onnx" / f"{model_dir.name}-{_model_key(model_dir)}" / "model-int8.onnx"
+    if target.is_file():
+        return target
+    tmp = target.parent.with_name(f"{target.parent.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        _export(model_dir, tmp / "model.onnx")
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        logging.disable(logging.WARNING)  # quantize_dynamic logs advice meant for image models
+        try:
+            quantize_dynamic(str(tmp / "model.onnx"), str(tmp / "model-int8.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.disable(logging.NOTSET)
+        (tmp / "model.onnx").unlink()
+        target.parent.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target.parent, ignore_errors=True)
+        os.replace(tmp, target.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _export(model_dir: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    base = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+
+    class Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.base = base
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
+            return self.base(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]])
+    inputs = (example, (example > 0).long(), torch.zeros_like(example))
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Hidden(), inputs, str(out), input_names=names, output_names=["hidden"], opset_version=17, dynamo=False,
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
+        )
+
+
+class OnnxModel:
+    """Tokenise, run the int8 graph (it outputs token embeddings), mean-pool over real tokens and L2-normalise."""
+
+    def __init__(self, model_dir: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
+        self.session = ort.InferenceSession(str(int8_model(model_dir)), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_tokens(model_dir))
+        self.tokenizer.enable_padding()
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    def token_embeddings(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One batch through the graph: token embeddings, attention mask and character offsets."""
+        encoded = self.tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        offsets = np.array([e.offsets for e in encoded], dtype=np.int64).reshape(len(encoded), -1, 2)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        return hidden, mask, offsets
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        out = []
+        for begin in range(0, len(texts), batch_size):
+            hidden, mask, _ = self.token_embeddings(texts[begin : begin + batch_size])
+            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+            out.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
+        return np.vstack(out).astype(np.float32)

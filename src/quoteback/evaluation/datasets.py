@@ -1,0 +1,114 @@
+"""Evaluation sets in the BEIR layout, materialised as a corpus folder the normal pipeline indexes.
+
+The corpus is written once per content hash under the user's cache folder (never inside the
+dataset folder, which may be read-only), so `quoteback eval` runs the exact pipeline the chat
+uses, and a second run reuses both the files and the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from ..settings import cache_root
+
+
+def eval_root() -> Path | None:
+    """The development sets' folder when a checkout sits beside them (`../shared/eval`)."""
+    for base in (Path.cwd() / "../shared/eval", Path(__file__).resolve().parents[4] / "../shared/eval"):
+        if base.is_dir():
+            return base.resolve()
+    return None
+
+
+@dataclass
+class Dataset:
+    name: str
+    folder: Path
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]  # query id -> {document id: gain}
+    unanswerable: dict[str, str] = field(default_factory=dict)
+    expect: dict[str, str | list[str]] = field(default_factory=dict)  # query id -> phrase(s) (passage-level sets)
+    corpus_dir: Path | None = None  # set for sets that point at a folder of real documents
+    kinds: dict[str, str] = field(default_factory=dict)  # unanswerable query id -> "on-topic" | "off-topic" when given
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as rows:
+        return [json.loads(line) for line in rows if line.strip()]
+
+
+def load_dataset(folder: Path, split: str = "test") -> Dataset:
+    """A BEIR folder's queries judged in `qrels/<split>.tsv` (BEIR downloads carry test, dev and
+    train judgments side by side), or a phrase set (`dataset.json` naming a corpus folder)."""
+    folder = Path(folder)
+    if not (folder / "queries.jsonl").is_file():
+        raise FileNotFoundError(f"{folder} is not an evaluation set: queries.jsonl is missing")
+    rows = _jsonl(folder / "queries.jsonl")
+    queries = {str(r["_id"]): r["text"] for r in rows}
+    unanswerable, kinds = {}, {}
+    if (folder / "queries-unanswerable.jsonl").is_file():
+        extra = _jsonl(folder / "queries-unanswerable.jsonl")
+        unanswerable = {str(r["_id"]): r["text"] for r in extra}
+        kinds = {str(r["_id"]): r["kind"] for r in extra if r.get("kind")}
+    meta = json.loads((folder / "dataset.json").read_text()) if (folder / "dataset.json").is_file() else {}
+    if "corpus_dir" in meta:
+        if split != "test":  # a phrase set has no judgment files: a split would be silently ignored
+            raise ValueError(f"{meta.get('name', folder.name)} judges answers by phrase and has no splits; "
+                             "--split applies to BEIR folders with qrels/<split>.tsv")
+        expect = {str(r["_id"]): r["expect"] for r in rows}
+        return Dataset(meta.get("name", folder.name), folder, queries, {}, unanswerable, expect, (folder / meta["corpus_dir"]).resolve(), kinds)
+    qrels_file = folder / "qrels" / f"{split}.tsv"
+    if not qrels_file.is_file():
+        found = sorted(p.stem for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
+        raise FileNotFoundError(f"{folder} has no qrels/{split}.tsv; "
+                                + (f"its splits: {', '.join(found)} (choose one with --split)" if found else "it has no qrels folder"))
+    qrels: dict[str, dict[str, int]] = {}
+    with open(qrels_file, encoding="utf-8") as lines:
+        for i, line in enumerate(lines):
+            parts = line.rstrip("\n").split("\t")
+            if i == 0 and not parts[-1].lstrip("-").isdigit():
+                continue  # header
+            if len(parts) >= 3 and int(parts[-1]) > 0:
+                qrels.setdefault(parts[0], {})[parts[1]] = int(parts[-1])
+    return Dataset(folder.name, folder, queries, qrels, unanswerable, kinds=kinds)
+
+
+def doc_file(doc_id: str) -> str:
+    return quote(doc_id, safe="") + ".md"
+
+
+def doc_id(path: str) -> str:
+    return unquote(path.removesuffix(".md"))
+
+
+def materialise(dataset: Dataset) -> Path:
+    """The dataset's corpus as one markdown file per document (front matter title), cached by content hash."""
+    if dataset.corpus_dir is not None:
+        return dataset.corpus_dir
+    source = dataset.folder / "corpus.jsonl"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    target = cache_root() / "eval" / f"{dataset.name}-{digest}" / "corpus"
+    if target.is_dir():
+        return target
+    tmp = target.with_name(f"corpus.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for row in _jsonl(source):
+        title = " ".join(str(row.get("title") or "").split())
+        head = f"---\ntitle: {title}\n---\n" if title else ""
+        (tmp / doc_file(str(row["_id"]))).write_text(head + row["text"], encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def index_folder(corpus: Path, fingerprint: dict) -> Path:
+    key = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:12]
+    if corpus.is_relative_to(cache_root()):
+        return corpus.parent / f"index-{key}"
+    return cache_root() / "eval" / f"{corpus.name}-{hashlib.sha256(str(corpus).encode()).hexdigest()[:8]}" / f"index-{key}"

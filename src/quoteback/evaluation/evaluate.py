@@ -1,0 +1,200 @@
+"""`quoteback eval`: retrieval quality of the same pipeline users run, measured with ir-measures."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..build import IndexBuilder, settings_fingerprint
+from .datasets import Dataset, doc_id, eval_root, index_folder, load_dataset, materialise
+from ..embeddings import Embedder
+from ..answer import Answer, Answerer
+from ..answerability import Signals
+from .honesty import honesty
+from ..index import Index, load_index
+from .quote_checks import QuoteChecks, normalise
+from ..fusion import Fusion, configurations
+from ..retrieval import Retriever
+from ..settings import Settings
+
+MEASURES = ("nDCG@10", "RR@10", "R@100", "Success@1")
+MISSING = "(not in the extracted text)"  # the judged unit of a question whose phrases no passage holds
+CONFIGS = tuple(configurations(Fusion()))  # the names; each is a Fusion built from the settings (fusion.py)
+DEFAULT_CONFIGS = ["dense", "bm25", "rrf", "hybrid", "hybrid+sentences"]
+REPO_SET = Path(__file__).resolve().parents[1] / "data" / "shipped-questions"
+
+
+def default_sets() -> list[Path]:
+    """The shipped question set, plus the development sets when a checkout sits beside them."""
+    root = eval_root()
+    return [REPO_SET] + (sorted(p.resolve() for p in root.iterdir() if (p / "queries.jsonl").is_file()) if root else [])
+
+
+@dataclass
+class ConfigResult:
+    name: str
+    metrics: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    runs: dict[str, list[tuple[str, float]]]  # query id -> ranked (unit id, score)
+    top_passage: dict[str, int]
+    top_dense: dict[str, float]  # cosine of the best passage: what abstention looks at
+    shown: dict[str, list[int]] = field(default_factory=dict)  # the passages a user would see quoted (first 3)
+    answers: dict[str, Answer] = field(default_factory=dict)  # main configuration: what `ask` would reply
+    signals: dict[str, Signals] = field(default_factory=dict)  # main configuration: what the confidence looked at
+
+
+@dataclass
+class EvalResult:
+    dataset: str
+    queries: int
+    configs: list[ConfigResult]
+    abstention: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    data: Dataset | None = None  # for reports: the questions and judgments
+    index: Index | None = None  # for reports: the passages quoted
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
+    split: str = "test"  # which qrels file judged the queries
+    missing: list[str] = field(default_factory=list)  # phrase sets: queries whose phrases are in no passage
+    checks: QuoteChecks | None = None  # phrase sets: extraction leftovers and citations in the quotes shown
+    honesty: dict[str, Any] = field(default_factory=dict)  # outcomes, reliability, highlight accuracy (see honesty.py)
+
+    @property
+    def main(self) -> ConfigResult:
+        return self.configs[-1]
+
+    def to_json(self, config: str | None = None) -> dict[str, Any]:
+        main = next((c for c in self.configs if c.name == config), self.main)
+        return {
+            "dataset": self.dataset,
+            "split": self.split,
+            "queries": self.queries,
+            "config": main.name,
+            "metrics": main.metrics,
+            "configs": {c.name: c.metrics for c in self.configs},
+            "abstention": {k: v for k, v in self.abstention.items() if k != "curve"},
+            "seconds": round(self.seconds, 1),
+            **({"not_in_extracted_text": self.missing} if self.data is not None and self.data.expect else {}),
+            **({"quote_checks": self.checks.to_json()} if self.checks else {}),
+            "honesty": {k: v for k, v in self.honesty.items() if k != "curve"},
+        }
+
+
+class Evaluator:
+    def __init__(self, settings: Settings, configs: list[str] | None = None, embedder: Embedder | None = None,
+                 split: str = "test") -> None:
+        self.settings = settings
+        self.split = split
+        self.configs = configs or DEFAULT_CONFIGS
+        unknown = set(self.configs) - set(CONFIGS)
+        if unknown:
+            raise ValueError(f"unknown configurations {sorted(unknown)}; choose from {', '.join(CONFIGS)}")
+        self.embedder = embedder or Embedder.from_settings(settings)
+
+    def prepare(self, dataset: Dataset, progress=None) -> Index:
+        corpus = materialise(dataset)
+        settings = self.settings.replace(corpus=corpus, index=index_folder(corpus, settings_fingerprint(self.settings)))
+        IndexBuilder(settings, self.embedder).build(progress=progress)
+        return load_index(settings.index)
+
+    def run(self, folder: Path, progress=None) -> EvalResult:
+        started = time.perf_counter()
+        dataset = load_dataset(folder, self.split)
+        index = self.prepare(dataset, progress)
+        units, qrels = self._units(dataset, index)
+        ids = [q for q in dataset.queries if q in qrels]
+        texts = [dataset.queries[q] for q in ids] + list(dataset.unanswerable.values())
+        vectors = self.embedder.encode(texts)
+        all_ids = ids + list(dataset.unanswerable)
+        answerer = Answerer(index, self.embedder, self.settings)
+        results = [self._config(name, index, units, qrels, all_ids, texts, vectors, answerer if name == self.configs[-1] else None)
+                   for name in self.configs]
+        out = EvalResult(dataset.name, len(ids), results, data=dataset, index=index, qrels=qrels, split=self.split)
+        if dataset.expect:
+            out.missing = [q for q in ids if MISSING in qrels[q]]
+            out.checks = check_quotes(index, results[-1], ids)
+        out.seconds = time.perf_counter() - started
+        if dataset.unanswerable:
+            out.abstention = abstention(results[-1], ids, list(dataset.unanswerable), self.settings.abstain_below)
+        out.honesty = honesty(out, self.settings)
+        return out
+
+    def _units(self, dataset: Dataset, index: Index) -> tuple[list[str], dict[str, dict[str, int]]]:
+        """What a hit counts as: its corpus document (BEIR), or the passage itself (phrase sets)."""
+        if not dataset.expect:
+            return [doc_id(p.document) for p in index.passages], dataset.qrels
+        units = [f"{p.document}#{p.start}" for p in index.passages]
+        texts = [normalise(p.text) for p in index.passages]
+        qrels = {}
+        for qid, expected in dataset.expect.items():
+            phrases = [normalise(x) for x in ([expected] if isinstance(expected, str) else expected)]
+            qrels[qid] = {u: 1 for u, text in zip(units, texts) if any(x in text for x in phrases)}
+            # a phrase in no passage: the extraction lost it; the question counts as a miss
+            qrels[qid] = qrels[qid] or {MISSING: 1}
+        return units, qrels
+
+    def _config(self, name, index, units, qrels, ids, texts, vectors, answerer: Answerer | None = None) -> ConfigResult:
+        base = replace(Fusion.from_settings(self.settings), candidates=max(self.settings.candidates, 300))
+        retriever = Retriever(index, self.embedder, configurations(base)[name])
+        runs, top_passage, top_dense, shown, answers, found = {}, {}, {}, {}, {}, {}
+        for qid, text, vector in zip(ids, texts, vectors):
+            hits = retriever.search(text, 300, vector=vector)
+            ranked: dict[str, float] = {}
+            for hit in hits:
+                p = index.passages[hit.passage_id]
+                assert index.documents[p.document].text[p.start : p.end] == p.text, "a quote is not an exact slice"
+                ranked.setdefault(units[hit.passage_id], hit.score)
+            runs[qid] = list(ranked.items())[:100]
+            top_passage[qid] = hits[0].passage_id if hits else -1
+            top_dense[qid] = hits[0].dense if hits else -1.0
+            shown[qid] = [h.passage_id for h in hits[:3]]
+            if answerer is not None and hits:
+                answers[qid] = answerer.compose(text, text, hits[: 3 * answerer.settings.k], vector, answerer.settings.k)
+                found[qid] = answers[qid].signals
+        judged = {q: runs[q] for q in ids if q in qrels}
+        per_query, metrics = score_runs(qrels, {q: dict(ranked) for q, ranked in judged.items()})
+        return ConfigResult(name, metrics, per_query, runs, top_passage, top_dense, shown, answers, found)
+
+
+def check_quotes(index: Index, result: ConfigResult, ids: list[str]) -> QuoteChecks:
+    """Extraction leftovers and citations over the quotes shown for the answerable questions."""
+    checks = QuoteChecks()
+    for qid in ids:
+        for pid in result.shown.get(qid, []):
+            p = index.passages[pid]
+            doc = index.documents[p.document]
+            checks.check(doc, p.start, p.end, doc.page_at(p.start), doc.section_label(p.start))
+    return checks
+
+
+def score_runs(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Per-query and mean values of MEASURES (ir-measures; graded qrels count as trec_eval does)."""
+    import ir_measures
+
+    measures = [ir_measures.parse_measure(m) for m in MEASURES]
+    per_query = {q: {m: 0.0 for m in MEASURES} for q in run}
+    for metric in ir_measures.iter_calc(measures, {q: qrels[q] for q in run}, run):
+        per_query[metric.query_id][str(metric.measure)] = float(metric.value)
+    metrics = {m: round(float(np.mean([v[m] for v in per_query.values()])) if per_query else 0.0, 4) for m in MEASURES}
+    return per_query, metrics
+
+
+def abstention(result: ConfigResult, answerable: list[str], unanswerable: list[str], threshold: float) -> dict[str, Any]:
+    """Shares answered/declined at the configured threshold, the curve, and the 95%-answered point."""
+    a = np.array([result.top_dense[q] for q in answerable])
+    u = np.array([result.top_dense[q] for q in unanswerable])
+    curve = []
+    for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
+        curve.append({"threshold": float(t), "answered": float((a >= t).mean()), "declined": float((u < t).mean())})
+    ok = [c for c in curve if c["answered"] >= 0.95]
+    point = max(ok, key=lambda c: c["threshold"]) if ok else curve[0]
+    return {
+        "threshold": threshold,
+        "answerable_answered": round(float((a >= threshold).mean()), 4),
+        "unanswerable_declined": round(float((u < threshold).mean()), 4),
+        "at_95_answered": {"threshold": point["threshold"], "unanswerable_declined": round(point["declined"], 4)},
+        "curve": curve,
+    }

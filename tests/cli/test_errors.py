@@ -1,0 +1,202 @@
+"""Every user error is one line `error: ...` naming the fix, exit code 2, never a traceback;
+`info` checks the files it lists; `ask` answers while another process rebuilds (issue 12)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import socket
+
+import pytest
+from typer.testing import CliRunner
+
+from quoteback.cli import app
+
+runner = CliRunner()
+
+
+def _one_line_error(result, *needles: str) -> str:
+    """The result is a clean exit 2 with a single `error:` line containing every needle."""
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.output
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]
+
+
+@pytest.fixture
+def built(tmp_path, seed_ready):
+    """A private copy of the indexed shipped corpus (tests damage it or make it stale)."""
+    source = seed_ready.answerer.settings
+    shutil.copytree(source.corpus, tmp_path / "corpus")
+    shutil.copytree(source.index, tmp_path / "index", symlinks=True)
+    return tmp_path, ["--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")]
+
+
+def test_empty_corpus_is_a_message_for_build_and_ask(tmp_path):
+    (tmp_path / "empty").mkdir()
+    paths = ["--corpus", str(tmp_path / "empty"), "--index", str(tmp_path / "i")]
+    _one_line_error(runner.invoke(app, ["build", *paths]), "has no documents to index", ".txt")
+    _one_line_error(runner.invoke(app, ["ask", "What?", *paths]), "has no documents to index")
+    (tmp_path / "empty" / "tool.exe").write_bytes(b"MZ")
+    _one_line_error(runner.invoke(app, ["build", *paths]), "1 skipped: tool.exe")
+
+
+def test_index_path_that_is_a_file(seed_corpus, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    _one_line_error(runner.invoke(app, ["build", "--corpus", str(seed_corpus), "--index", str(tmp_path / "afile")]),
+                    "is a file, not a folder", "--index")
+
+
+def test_index_folder_not_writable(seed_corpus, tmp_path, monkeypatch):
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr("quoteback.build.open", read_only, raising=False)  # build_lock's open of .lock
+    _one_line_error(runner.invoke(app, ["build", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")]),
+                    "cannot write to the index folder", "Read-only file system", "writable folder with --index")
+
+
+def test_missing_corpus_creates_no_index_folder(tmp_path):
+    result = runner.invoke(app, ["build", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i")])
+    _one_line_error(result, "does not exist")
+    assert not (tmp_path / "i").exists()
+    (tmp_path / "file.txt").write_text("x")
+    _one_line_error(runner.invoke(app, ["info", "--corpus", str(tmp_path / "file.txt"), "--index", str(tmp_path / "i")]),
+                    "is a file, not a folder")
+
+
+@pytest.mark.parametrize("k", ["0", "-3"])
+def test_k_below_one_is_an_input_error(seed_corpus, tmp_path, k):
+    _one_line_error(runner.invoke(app, ["ask", "What is MINUSMA?", "-k", k, "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")]),
+                    "must be 1 or more")
+
+
+def test_split_on_a_set_without_judgments_is_refused():
+    _one_line_error(runner.invoke(app, ["eval", "--split", "foo"]), "has no splits", "--split")
+
+
+def test_missing_question_file(seed_corpus, tmp_path):
+    _one_line_error(runner.invoke(app, ["ask", "--file", str(tmp_path / "nope.txt"), "--corpus", str(seed_corpus)]),
+                    "cannot read --file", "No such file")
+
+
+@pytest.mark.parametrize("flags, needles", [
+    (["--port", "99999"], ["--port 99999", "1 to 65535"]),
+    (["--port", "0"], ["--port 0"]),
+    (["--host", "0.0.0.0"], ["--auth-file", "--allow-unauthenticated"]),
+    (["--auth", "nocolon"], ["USER:PASS"]),
+    (["--auth", "a:b", "--auth-file", "x"], ["not both"]),
+    (["--eval-set", "/nonexistent-set"], ["not an evaluation set"]),
+])
+def test_chat_flags_fail_before_the_model_loads(seed_corpus, tmp_path, flags, needles):
+    result = runner.invoke(app, ["chat", *flags, "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")])
+    _one_line_error(result, *needles)
+    assert not (tmp_path / "i").exists()  # nothing was built: the check came first
+
+
+def test_chat_port_in_use(seed_corpus, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["chat", "--port", str(port), "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")])
+    _one_line_error(result, f"port {port}", "already in use", "--port")
+    assert not (tmp_path / "i").exists()
+
+
+def test_auth_file(tmp_path):
+    from quoteback.cli.checks import read_auth_file, resolve_auth
+
+    secret = tmp_path / "login"
+    secret.write_text("\nalice:s3cret:with:colons\n")
+    assert read_auth_file(secret) == ("alice", "s3cret:with:colons")
+    assert resolve_auth(None, secret) == ("alice", "s3cret:with:colons")
+    secret.write_text("alice\n")
+    with pytest.raises(ValueError, match="USER:PASS"):
+        read_auth_file(secret)
+    with pytest.raises(ValueError, match="cannot read"):
+        read_auth_file(tmp_path / "missing")
+
+
+def test_manifest_missing_keys(built):
+    root, paths = built
+    manifest_file = root / "index" / "current" / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    del manifest["model"]
+    manifest_file.write_text(json.dumps(manifest))
+    info = runner.invoke(app, ["info", *paths])
+    assert info.exit_code == 2 and "Traceback" not in info.output
+    assert "status: damaged — " in info.output and "(missing model)" in info.output and "quoteback build --force" in info.output
+    _one_line_error(runner.invoke(app, ["ask", "What is MINUSMA?", "--no-build", *paths]), "missing model", "build --force")
+    result = runner.invoke(app, ["ask", "What is MINUSMA?", "--json", *paths])  # allowed to build: it rebuilds
+    assert result.exit_code == 0 and json.loads(result.stdout.strip().splitlines()[-1])["answered"]
+    assert "full rebuild" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncate dense.faiss", "delete passages.jsonl", "garbage bm25", "truncate sentences.npy"])
+def test_info_checks_the_files_it_lists(built, damage):
+    root, paths = built
+    assert runner.invoke(app, ["info", *paths]).exit_code == 0
+    folder = (root / "index" / "current").resolve()
+    if damage == "truncate dense.faiss":
+        data = (folder / "dense.faiss").read_bytes()
+        (folder / "dense.faiss").write_bytes(data[: len(data) // 2])
+    elif damage == "delete passages.jsonl":
+        (folder / "passages.jsonl").unlink()
+    elif damage == "garbage bm25":
+        for f in (folder / "bm25").iterdir():
+            f.write_bytes(b"\x00garbage\xff" * 10)
+    else:
+        data = (folder / "sentences.npy").read_bytes()
+        (folder / "sentences.npy").write_bytes(data[: len(data) - 4096])
+    result = runner.invoke(app, ["info", *paths])
+    assert result.exit_code == 2 and "up to date" not in result.output
+    assert "status: damaged — " in result.output and "quoteback build --force" in result.output
+    as_json = runner.invoke(app, ["info", "--json", *paths])
+    data = json.loads(as_json.stdout)
+    assert as_json.exit_code == 2 and data["status"] == "damaged" and "build --force" in data["error"]
+
+
+def test_info_shows_the_model_readably(built):
+    _, paths = built
+    result = runner.invoke(app, ["info", *paths])
+    assert result.exit_code == 0
+    assert "model: all-MiniLM-L6-v2 (384 dimensions, torch)" in result.output and "{" not in result.output
+    assert "status: up to date" in result.output
+
+
+def test_ask_answers_while_another_process_builds(built):
+    from quoteback.build import build_lock
+
+    root, paths = built
+    (root / "corpus" / "okapi.md").write_text("The okapi is a giraffid native to the Congo.\n")
+    with build_lock(root / "index"):  # as a concurrent `quoteback build` holds it
+        result = runner.invoke(app, ["ask", "What is MINUSMA?", "--json", *paths])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["answered"]
+    assert "being rebuilt by another process" in result.stderr
+
+
+def test_no_build_answers_from_the_index_as_it_is(built, tmp_path):
+    root, paths = built
+    (root / "corpus" / "okapi.md").write_text("The okapi is a giraffid native to the Congo.\n")
+    result = runner.invoke(app, ["ask", "What is MINUSMA?", "--no-build", "--json", *paths])
+    assert result.exit_code == 0 and json.loads(result.stdout.strip().splitlines()[-1])["answered"]
+    assert "stale" in result.stderr and "okapi.md" in result.stderr
+    assert json.loads(runner.invoke(app, ["info", "--json", *paths]).stdout)["stale"] is True  # nothing was built
+    _one_line_error(runner.invoke(app, ["ask", "x?", "--no-build", "--corpus", str(root / "corpus"), "--index", str(tmp_path / "none")]),
+                    "no index", "quoteback build")
+
+
+def test_help_shows_flags_as_flags_and_whole_lines():
+    info = runner.invoke(app, ["info", "--help"], terminal_width=80).output
+    assert "--json" in info and "<bool>" not in info
+    build = runner.invoke(app, ["build", "--help"], terminal_width=80).output
+    assert "--force" in build and "<bool>" not in build
+    evaluate = runner.invoke(app, ["eval", "--help"], terminal_width=80).output
+    assert "…" not in evaluate and "hybrid+sentences" in evaluate and "hybrid+feedback)" in evaluate
