@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quoteback.build import IndexBuilder, index_status
+from quoteback.build import IndexBuilder
+from quoteback.status import index_status
 from quoteback.index import IndexCorrupt, IndexMissing, live_folder, load_index
 from quoteback.pipeline import open_answerer
 

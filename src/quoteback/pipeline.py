@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .answer import Answerer
-from .build import BuildReport, IndexBuilder, Progress, index_status
+from .build import BuildReport, IndexBuilder, Progress
+from .status import index_status
 from .embeddings import Embedder, Encoder
-from .index import IndexMismatch, load_index
+from .index import IndexMismatch
+from .index.backends import open_backend
 from .settings import Settings
 
 
@@ -23,7 +25,7 @@ def open_answerer(settings: Settings, build: bool = True, embedder: Encoder | No
     report = None
     if build and index_status(settings).stale:
         report = IndexBuilder(settings, embedder).build(progress=progress)
-    index = load_index(settings.index)
+    index = open_backend(settings).load()
     built_with = (index.model, index.manifest.model.backend)
     if built_with != (settings.model, settings.backend):
         raise IndexMismatch(

@@ -16,6 +16,7 @@ from typing import Any
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx-int8")
 SENTENCE_POOLINGS = ("contextual", "separate")
+STORES = ("files", "milvus")
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,18 @@ class Settings:
     index_type: str = "auto"  # auto | flat | ivf | hnsw
     ann_from: int = 50_000  # auto switches from exact search to IVF (tuned nprobe) at this many passages
     hnsw_ef_search: int = 128
+    store: str = "files"  # files: the embedded index folder | milvus: a Milvus server (uri, token, collection)
+    uri: str = ""  # the Milvus server, e.g. http://127.0.0.1:19530
+    token: str = ""  # Milvus authentication ("user:password" or an API key); prefer QUOTEBACK_TOKEN to a flag
+    collection: str = ""  # the Milvus collection; default: one per corpus folder
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown embedding backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
         if self.sentence_pooling not in SENTENCE_POOLINGS:
             raise ValueError(f"unknown sentence_pooling {self.sentence_pooling!r}; choose from {', '.join(SENTENCE_POOLINGS)}")
+        if self.store not in STORES:
+            raise ValueError(f"unknown store {self.store!r}; choose from {', '.join(STORES)}")
         if self.k < 1:  # 0 or fewer quotes would read as "the documents don't say"
             raise ValueError(f"k (the number of quotes, -k) must be 1 or more, not {self.k}")
 

@@ -56,7 +56,7 @@ def test_index_folder_not_writable(seed_corpus, tmp_path, monkeypatch):
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("quoteback.build.open", read_only, raising=False)  # build_lock's open of .lock
+    monkeypatch.setattr("quoteback.status.open", read_only, raising=False)  # build_lock's open of .lock
     _one_line_error(runner.invoke(app, ["build", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")]),
                     "cannot write to the index folder", "Read-only file system", "writable folder with --index")
 
@@ -171,7 +171,7 @@ def test_info_shows_the_model_readably(built):
 
 
 def test_ask_answers_while_another_process_builds(built):
-    from quoteback.build import build_lock
+    from quoteback.status import build_lock
 
     root, paths = built
     (root / "corpus" / "okapi.md").write_text("The okapi is a giraffid native to the Congo.\n")

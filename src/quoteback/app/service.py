@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Sequence
 
 from ..answer import Answer, Answerer
-from ..build import BuildReport, IndexBuilder, Progress, index_status
+from ..build import BuildReport, IndexBuilder, Progress
+from ..status import index_status
 from ..documents import SUPPORTED, DocumentError, corpus_files, load_document
 from ..embeddings import Embedder
-from ..index import load_index
+from ..index.backends import open_backend
 from ..pipeline import open_answerer
 from ..settings import Settings
 
@@ -59,7 +60,7 @@ class ChatService:
             raise RuntimeError("a rebuild is already running")
         try:
             report = IndexBuilder(self.settings, self._build_embedder).build(progress=progress)
-            fresh = Answerer(load_index(self.settings.index), self.embedder, self.settings)
+            fresh = Answerer(open_backend(self.settings).load(), self.embedder, self.settings)
             with self._swap:
                 self._answerer = fresh
             return report

@@ -117,7 +117,7 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
 def _open(settings: Settings, build: bool):
     """The answerer, building first when allowed; while another process builds, the live index
     (intact until the atomic swap) answers, with a note on stderr."""
-    from ..build import BuildBusy, index_status
+    from ..status import BuildBusy, index_status
     from ..embeddings import Embedder
     from ..index import IndexError_
     from ..pipeline import open_answerer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ..build import index_status
+from ..status import index_status
 from ..documents import corpus_files
 from ..index import IndexError_, load_index
 from ..settings import Settings

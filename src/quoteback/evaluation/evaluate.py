@@ -9,13 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from ..build import IndexBuilder, settings_fingerprint
+from ..build import IndexBuilder
+from ..status import settings_fingerprint
 from .datasets import Dataset, doc_id, eval_root, index_folder, load_dataset, materialise
 from ..embeddings import Embedder
 from ..answer import Answer, Answerer
 from ..answerability import Signals
 from .honesty import honesty
-from ..index import Index, load_index
+from ..index import Index
+from ..index.backends import open_backend
 from .quote_checks import QuoteChecks, normalise
 from ..fusion import Fusion, configurations
 from ..retrieval import Retriever
@@ -98,7 +100,7 @@ class Evaluator:
         corpus = materialise(dataset)
         settings = self.settings.replace(corpus=corpus, index=index_folder(corpus, settings_fingerprint(self.settings)))
         IndexBuilder(settings, self.embedder).build(progress=progress)
-        return load_index(settings.index)
+        return open_backend(settings).load()  # the embedded store, or the set's own Milvus collection
 
     def run(self, folder: Path, progress=None) -> EvalResult:
         started = time.perf_counter()
