@@ -104,3 +104,27 @@ def test_missing_ray_names_the_fix(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     with pytest.raises(RayMissing, match=r"pip install 'quoteback\[ray\]'"), connect("auto"):
         pass
+
+
+def test_a_ray_build_equals_a_plain_build(cluster, tmp_path):
+    """`quoteback build --ray`: documents read in Ray tasks, embedded by actors, the same index."""
+    from quoteback.build import IndexBuilder
+    from quoteback.index import load_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("wagner-group-in-mali-faq.txt",):
+        (corpus / name).write_text((REPO / "corpus" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (corpus / "notes.md").write_text("# Notes\n\nThe harbour master keeps the tide tables in the blue cabinet.\n")
+    plain_settings = Settings(corpus=corpus, index=tmp_path / "plain")
+    ray_settings = Settings(corpus=corpus, index=tmp_path / "ray")
+    IndexBuilder(plain_settings).build()
+    with RayEncoder(ray_settings, actors=2) as encoder:
+        report = IndexBuilder(ray_settings, encoder, reader=read_corpus).build()
+    plain, distributed = load_index(plain_settings.index), load_index(ray_settings.index)
+    assert report.added == 2 and report.passages == len(plain.passages)
+    assert [(p.document, p.start, p.end, p.text) for p in distributed.passages] == \
+        [(p.document, p.start, p.end, p.text) for p in plain.passages]
+    ids = np.arange(len(plain.passages))
+    assert np.abs(distributed.store.passage_vectors(ids) - plain.store.passage_vectors(ids)).max() < 1e-3  # float16 on disk
+    assert np.abs(distributed.store.sentence_vectors(ids)[0] - plain.store.sentence_vectors(ids)[0]).max() < 1e-3

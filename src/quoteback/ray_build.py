@@ -77,7 +77,8 @@ def _read_batch(folder: str, rels: list[str]) -> Corpus:
     return load_corpus(Path(folder), only=set(rels))
 
 
-def read_corpus(folder: Path, only: set[str] | None = None, workers: int | None = None) -> Corpus:
+def read_corpus(folder: Path, only: set[str] | None = None, workers: int | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> Corpus:
     """`load_corpus(folder, only)` with files read in parallel Ray tasks (needs `connect`).
 
     Files are dealt round-robin into 2 batches per worker (one task per batch, not per file):
@@ -90,7 +91,13 @@ def read_corpus(folder: Path, only: set[str] | None = None, workers: int | None 
         return Corpus([], [], [])
     tasks = min(len(rels), 2 * (workers or _cpus(ray)))
     read = ray.remote(num_cpus=1)(_read_batch)
-    parts: list[Corpus] = ray.get([read.remote(str(folder), rels[k::tasks]) for k in range(tasks)])
+    pending = [read.remote(str(folder), rels[k::tasks]) for k in range(tasks)]
+    parts: list[Corpus] = []
+    while pending:  # batches as they finish, for the progress display
+        [ref], pending = ray.wait(pending, num_returns=1)
+        parts.append(ray.get(ref))
+        if progress:
+            progress("reading documents", sum(len(p.documents) + len(p.skipped) for p in parts), len(rels))
     position = {rel: i for i, rel in enumerate(rels)}
 
     def ordered(items: Iterable[Any]) -> list[Any]:  # stable: a file's notices keep their order
@@ -112,7 +119,7 @@ class _EncodeActor:
             import onnxruntime as ort
 
             from .embeddings import resolve_model
-            from .onnx_backend import int8_model
+            from .embeddings.onnx import int8_model
 
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
@@ -135,21 +142,30 @@ class RayEncoder:
     length-sorted order), so the vectors match it; results come back in input order."""
 
     def __init__(self, settings: Settings, actors: int = 2) -> None:
-        ray = _ray()
         if actors < 1:
             raise ValueError(f"actors must be 1 or more, not {actors}")
         self.name = settings.model
         self.batch_size = settings.batch_size
-        cores = _cpus(ray)
-        threads = max(1, cores // actors)
-        # fractional when there are more actors than cores, so every actor gets placed
-        remote = ray.remote(num_cpus=threads if actors <= cores else cores / actors)(_EncodeActor)
-        self._actors = [remote.remote(settings, threads) for _ in range(actors)]
-        self._dimension = ray.get([a.dimension.remote() for a in self._actors])[0]  # waits for every model
+        self.settings, self.count = settings, actors
+        self._actors: list[Any] = []
+        self._dimension = 0
+
+    def start(self) -> "RayEncoder":
+        """Start the actors and load their models (on first use otherwise: a build reads the corpus
+        in Ray tasks first, which need the cores the actors would hold)."""
+        if not self._actors:
+            ray = _ray()
+            cores = _cpus(ray)
+            threads = max(1, cores // self.count)
+            # fractional when there are more actors than cores, so every actor gets placed
+            remote = ray.remote(num_cpus=threads if self.count <= cores else cores / self.count)(_EncodeActor)
+            self._actors = [remote.remote(self.settings, threads) for _ in range(self.count)]
+            self._dimension = ray.get([a.dimension.remote() for a in self._actors])[0]  # waits for every model
+        return self
 
     @property
     def dimension(self) -> int:
-        return self._dimension
+        return self.start()._dimension
 
     def close(self) -> None:
         ray = _ray()
@@ -158,7 +174,7 @@ class RayEncoder:
         self._actors = []
 
     def __enter__(self) -> "RayEncoder":
-        return self
+        return self  # the actors start on first use
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -173,7 +189,7 @@ class RayEncoder:
         driver; a finished actor takes the next chunk at once (unlike ActorPool.map, which
         waits for results in order); at most 4 chunks per actor in flight or buffered."""
         ray = _ray()
-        free = deque(self._actors * 2)
+        free = deque(self.start()._actors * 2)
         running: dict[Any, tuple[int, Any]] = {}
         finished: dict[int, np.ndarray] = {}
         sent = given = 0
@@ -220,7 +236,7 @@ def throughput(settings: Settings, texts: Sequence[str], actors: int) -> float:
         encoder: Any = Embedder.from_settings(settings)
         encoder.encode(["warm up"])
     else:
-        encoder = RayEncoder(settings, actors)
+        encoder = RayEncoder(settings, actors).start()
     try:
         start = time.perf_counter()
         encoder.encode(texts)

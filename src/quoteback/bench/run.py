@@ -189,3 +189,17 @@ def _machine() -> dict:
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
     }
+
+
+def table_rows(result: dict) -> list[tuple[str, object]]:
+    """The result as (name, value) rows for the terminal, in reading order."""
+    rows = [(k, result[k]) for k in ("passages", "encode_raw_passages_per_s", "index_passages_per_s", "overhead_ratio",
+                                      "index_passages_per_s_with_sentences", "encode_onnx_int8_passages_per_s", "onnx_int8_speedup",
+                                      "index_passages_per_s_onnx_int8", "onnx_int8_cosine_to_torch", "incremental_rebuild_ratio",
+                                      "cold_start_s", "duration_s") if k in result]
+    for size, m in result["sizes"].items():
+        rows += [(f"query_ms_p50[{size}]", m["query_ms_p50"]), (f"query_ms_p99[{size}]", m["query_ms_p99"]),
+                 (f"recall@10[{size}] ({m['index_type']})", m["recall_at_10"]), (f"peak_rss_mb[{size}]", m["peak_rss_mb"])]
+    for key, value in (result.get("peer") or {}).items():
+        rows.append((f"peer.{key}", value))
+    return rows

@@ -19,7 +19,10 @@ CorpusOpt = typer.Option(None, "--corpus", help="Folder of documents (default ./
 IndexOpt = typer.Option(None, "--index", help="Index folder (default ./index).")
 ConfigOpt = typer.Option(None, "--config", help="TOML settings file.")
 ModelOpt = typer.Option(None, "--model", help="Embedding model: packaged name, local folder or hub name.")
-BackendOpt = typer.Option(None, "--backend", help="Embedding runtime: torch, or onnx-int8 (faster on CPU).")
+BackendOpt = typer.Option(None, "--backend", help="Embedding runtime: onnx-int8 (default, faster on CPU) or torch.")
+StoreOpt = typer.Option(None, "--store", help="Where the index lives: files (the index folder, default) or milvus.")
+UriOpt = typer.Option(None, "--uri", help="The Milvus server, e.g. http://127.0.0.1:19530 (token: QUOTEBACK_TOKEN).")
+CollectionOpt = typer.Option(None, "--collection", help="The Milvus collection (default: one per corpus folder).")
 
 
 def _settings(config: Optional[Path], **flags) -> Settings:
@@ -64,23 +67,32 @@ def _report(report) -> None:
         typer.secho(f"warning {notice.path}: {notice.message}", fg=typer.colors.YELLOW, err=True)
 
 
-def _run_build(settings: Settings, force: bool = False):
+def _run_build(settings: Settings, force: bool = False, ray: str | None = None, actors: int = 2):
     from ..build import IndexBuilder
 
     bar, update = _progress()
-    with bar:
-        return IndexBuilder(settings).build(force=force, progress=update)
+    if ray is None:
+        with bar:
+            return IndexBuilder(settings).build(force=force, progress=update)
+    from ..ray_build import RayEncoder, connect, read_corpus
+
+    with connect(ray), RayEncoder(settings, actors) as encoder, bar:
+        return IndexBuilder(settings, encoder, reader=read_corpus).build(force=force, progress=update)
 
 
 @app.command()
 def build(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
-          backend: Optional[str] = BackendOpt,
+          backend: Optional[str] = BackendOpt, store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
+          collection: Optional[str] = CollectionOpt,
+          ray: Optional[str] = typer.Option(None, "--ray", help="Read and embed on Ray: auto (a local cluster) or a cluster ADDRESS."),
+          actors: int = typer.Option(2, "--actors", help="With --ray: embedding actors, each holding the model once."),
           force: bool = typer.Option(False, "--force", help="Re-embed everything."), config: Optional[Path] = ConfigOpt) -> None:
     """Build or update the index of the corpus (only changed documents are re-embedded)."""
-    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend)
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, store=store, uri=uri,
+                         collection=collection)
     try:
-        report = _run_build(settings, force)
-    except (FileNotFoundError, RuntimeError, ValueError) as err:
+        report = _run_build(settings, force, ray, actors)
+    except (FileNotFoundError, RuntimeError, ValueError, ConnectionError) as err:
         _fail(str(err))
     _report(report)
 
@@ -94,11 +106,13 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         history: list[str] = typer.Option([], "--history", help="Earlier questions of the conversation (repeatable)."),
         no_build: bool = typer.Option(False, "--no-build", help="Answer from the index as it is, even if stale; never build."),
         corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
-        backend: Optional[str] = BackendOpt, config: Optional[Path] = ConfigOpt) -> None:
+        backend: Optional[str] = BackendOpt, store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
+        collection: Optional[str] = CollectionOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Answer a question with quotes from the documents (builds the index first if needed)."""
     if (question is None) == (file is None):
         _fail("give either a QUESTION or --file FILE")
-    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, k=k)
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, k=k, store=store, uri=uri,
+                         collection=collection)
     from ..answer import validate_question
     from ..app.render import to_terminal
 
@@ -153,10 +167,11 @@ def _read_questions(file: str) -> list[str]:
 
 @app.command()
 def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+         store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt, collection: Optional[str] = CollectionOpt,
          config: Optional[Path] = ConfigOpt, as_json: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
     """Corpus and index status: documents, passages, model, built at, stale or not; exit code 2
     when the index files are damaged (each listed file is opened and checked)."""
-    settings = _settings(config, corpus=corpus, index=index, model=model)
+    settings = _settings(config, corpus=corpus, index=index, model=model, store=store, uri=uri, collection=collection)
     from .checks import describe_model
     from .info import index_report
 
@@ -185,9 +200,10 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
              configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated, from: dense, bm25, rrf, hybrid, hybrid+feedback, hybrid+sentences (default: all but hybrid+feedback)."),
              split: str = typer.Option("test", "--split", help="Which judgments of a BEIR folder: qrels/<split>.tsv."),
              model: Optional[str] = ModelOpt, backend: Optional[str] = BackendOpt,
+             store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
              config: Optional[Path] = ConfigOpt) -> None:
     """Measure retrieval quality (nDCG@10, RR@10, R@100, Success@1, abstention) on an evaluation set."""
-    settings = _settings(config, model=model, backend=backend)
+    settings = _settings(config, model=model, backend=backend, store=store, uri=uri)
     from ..evaluation.evaluate import REPO_SET, Evaluator
 
     try:
@@ -226,7 +242,7 @@ def bench(quick: bool = typer.Option(False, "--quick", help="Smaller sizes; unde
           out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here.")) -> None:
     """Benchmark indexing speed, query latency by corpus size, incremental rebuilds, cold start, memory."""
     offline_environment()
-    from ..bench.run import run_bench
+    from ..bench.run import run_bench, table_rows
 
     result = run_bench(quick=quick, peer=not quick if peer is None else peer, log=lambda m: typer.echo(m, err=True))
     text = json.dumps(result, indent=2)
@@ -235,14 +251,7 @@ def bench(quick: bool = typer.Option(False, "--quick", help="Smaller sizes; unde
     if as_json:
         typer.echo(text)
         return
-    rows = [(k, result[k]) for k in ("passages", "encode_raw_passages_per_s", "index_passages_per_s", "overhead_ratio",
-                                      "index_passages_per_s_with_sentences", "encode_onnx_int8_passages_per_s", "onnx_int8_speedup",
-                                      "index_passages_per_s_onnx_int8", "onnx_int8_cosine_to_torch", "incremental_rebuild_ratio", "cold_start_s", "duration_s")]
-    for size, m in result["sizes"].items():
-        rows += [(f"query_ms_p50[{size}]", m["query_ms_p50"]), (f"query_ms_p99[{size}]", m["query_ms_p99"]),
-                 (f"recall@10[{size}] ({m['index_type']})", m["recall_at_10"]), (f"peak_rss_mb[{size}]", m["peak_rss_mb"])]
-    for key, value in (result.get("peer") or {}).items():
-        rows.append((f"peer.{key}", value))
+    rows = table_rows(result)
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         typer.echo(f"{key:<{width}}  {value}")
@@ -257,9 +266,11 @@ def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
          allow_unauthenticated: bool = typer.Option(False, "--allow-unauthenticated", help="Listen beyond loopback without a login."),
          eval_set: list[Path] = typer.Option([], "--eval-set", help="Also offer this BEIR-layout folder in the Evaluate tab (repeatable)."),
          no_build: bool = typer.Option(False, "--no-build", help="Serve the index as it is, even if stale."),
-         backend: Optional[str] = BackendOpt, config: Optional[Path] = ConfigOpt) -> None:
+         backend: Optional[str] = BackendOpt, store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
+         collection: Optional[str] = CollectionOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Open the chat in the browser (builds the index first if needed)."""
-    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend)
+    settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, store=store, uri=uri,
+                         collection=collection)
     from .checks import LOOPBACK, check_eval_sets, check_exposure, check_listen, resolve_auth
 
     try:
