@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from quoteback.build import IndexBuilder
+from quoteback.embeddings import Embedder
 from quoteback.status import index_status
 from quoteback.index import IndexCorrupt, IndexMissing, live_folder, load_index
 from quoteback.pipeline import open_answerer
@@ -228,7 +229,8 @@ def test_backend_is_recorded_and_a_change_needs_a_rebuild(seed_corpus, settings_
     from quoteback.index import IndexMismatch
     from tests.conftest import SEED
 
-    torch_settings = settings_for(seed_corpus)
+    torch_settings = settings_for(seed_corpus, backend="torch")
+    embedder = Embedder(backend="torch")
     IndexBuilder(torch_settings, embedder).build()
     onnx_settings = torch_settings.replace(backend="onnx-int8")
     status = index_status(onnx_settings)

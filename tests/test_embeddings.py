@@ -16,15 +16,24 @@ TEXTS = [
 
 
 def test_vectors_are_normalised_and_in_input_order(embedder):
-    vectors = embedder.encode(TEXTS)
-    assert vectors.shape == (len(TEXTS), embedder.dimension) and vectors.dtype == np.float32
-    assert np.allclose(np.linalg.norm(vectors[:3], axis=1), 1, atol=1e-4)
-    one_by_one = np.vstack([embedder.encode([t]) for t in TEXTS[:3]])
-    assert np.allclose(vectors[:3], one_by_one, atol=1e-4)  # length-sorted batching restores the order
-    assert embedder.encode([]).shape == (0, embedder.dimension)
+    """Length-sorted batching restores the input order. torch gives the same vector in any batch;
+    the int8 graph quantises activations per batch (padding included), so a text's vector moves a
+    little with its batch: cosine 0.987 at worst, 0.994 on average on squad2-dev's passages, as
+    close as int8 is to torch at all (0.969 for the empty text here, all padding)."""
+    torch = Embedder(backend="torch")
+    for encoder, same in ((torch, lambda a, b: np.allclose(a, b, atol=1e-4)),
+                          (embedder, lambda a, b: bool(np.all(np.sum(a * b, axis=1) > 0.95)))):
+        vectors = encoder.encode(TEXTS)
+        assert vectors.shape == (len(TEXTS), encoder.dimension) and vectors.dtype == np.float32
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+        one_by_one = np.vstack([encoder.encode([t]) for t in TEXTS])
+        assert same(vectors, one_by_one), encoder.backend
+        assert list(np.argmax(vectors @ one_by_one.T, axis=1)) == list(range(len(TEXTS)))  # each row is its own text
+        assert encoder.encode([]).shape == (0, encoder.dimension)
 
 
-def test_onnx_int8_backend_agrees_with_torch(embedder, tmp_path, monkeypatch):
+def test_onnx_int8_backend_agrees_with_torch(tmp_path, monkeypatch):
+    embedder = Embedder(backend="torch")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # a real export, not a cached file
     fast = Embedder(backend="onnx-int8")
     assert fast.dimension == embedder.dimension
@@ -53,7 +62,7 @@ def _sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
 def test_one_pass_gives_the_passage_vector_and_one_unit_vector_per_sentence(embedder, backend):
-    encoder = embedder if backend == "torch" else Embedder(backend="onnx-int8")
+    encoder = embedder if backend == "onnx-int8" else Embedder(backend="torch")  # the fixture is the default, onnx-int8
     long = "Doc › Part\n" + TEXTS[2] * 8 + "The last sentence is about Wagner in Mali."  # ~500 word pieces: truncated
     texts = ["Mali › MINUSMA\n" + TEXTS[0] + " Bananas are rich in potassium and grow in the tropics.", TEXTS[1] + ".", long]
     prefixes = [len("Mali › MINUSMA\n"), 0, len("Doc › Part\n")]

@@ -166,7 +166,7 @@ def test_info_shows_the_model_readably(built):
     _, paths = built
     result = runner.invoke(app, ["info", *paths])
     assert result.exit_code == 0
-    assert "model: all-MiniLM-L6-v2 (384 dimensions, torch)" in result.output and "{" not in result.output
+    assert "model: all-MiniLM-L6-v2 (384 dimensions, onnx-int8)" in result.output and "{" not in result.output
     assert "status: up to date" in result.output
 
 

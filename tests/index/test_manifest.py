@@ -18,7 +18,7 @@ def test_round_trip_through_json(tmp_path):
     manifest = _manifest(Settings())
     manifest.write(tmp_path)
     raw = json.loads((tmp_path / "manifest.json").read_text())
-    assert raw["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "backend": "torch"}
+    assert raw["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "backend": "onnx-int8"}
     assert raw["documents"]["a.txt"] == {"hash": "h1", "title": "A", "date": "2023-12-12", "passages": 3}
     assert raw["skipped"] == [{"path": "b.pdf", "reason": "empty file", "hash": "h2"}]
     assert Manifest.read(tmp_path) == manifest
@@ -37,7 +37,7 @@ def test_vectors_are_reusable_only_under_the_same_settings():
     manifest = _manifest(settings)
     assert manifest.reusable_for(settings) and manifest.same_bm25(settings)
     assert not manifest.reusable_for(settings.replace(max_chars=500))
-    assert not manifest.reusable_for(settings.replace(backend="onnx-int8"))
+    assert not manifest.reusable_for(settings.replace(backend="torch"))
     assert not manifest.reusable_for(settings.replace(sentence_pooling="contextual"))
     assert manifest.reusable_for(settings.replace(bm25_k1=1.5)) and not manifest.same_bm25(settings.replace(bm25_k1=1.5))
     assert manifest.known_files() == {"a.txt": "h1", "b.pdf": "h2"}

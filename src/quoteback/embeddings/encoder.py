@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
-from ..settings import BACKENDS, DEFAULT_MODEL, Settings, offline_environment
+from ..settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, Settings, offline_environment
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -61,7 +61,7 @@ class Embedder:
     model exported to an int8 ONNX graph (faster on CPU, see onnx_backend.py).
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu", backend: str = "torch") -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu", backend: str = DEFAULT_BACKEND) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown embedding backend {backend!r}; choose from {', '.join(BACKENDS)}")
         self.name = model
