@@ -18,6 +18,20 @@ def test_help_is_fast_and_imports_nothing_heavy():
     assert result.exit_code == 0 and "ask" in result.output and "build" in result.output
 
 
+def test_a_cold_ask_imports_only_what_answering_needs(seed_ready):
+    """The default runtime (onnx-int8) answers without torch or sentence-transformers, and the
+    optional stores and Ray stay out of the embedded path."""
+    root = seed_ready.answerer.settings.corpus.parent
+    code = ("import runpy, sys; sys.argv = ['quoteback', 'ask', 'What is MINUSMA?', '--no-build', '--json', "
+            f"'--corpus', {str(root / 'corpus')!r}, '--index', {str(root / 'index')!r}]\n"
+            "try:\n    runpy.run_module('quoteback', run_name='__main__')\nexcept SystemExit as end:\n    assert not end.code\n"
+            "heavy = {'torch', 'sentence_transformers', 'pymilvus', 'ray', 'gradio'} & set(sys.modules)\n"
+            "assert not heavy, heavy")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["answered"] is True
+
+
 def test_build_info_ask_json(seed_corpus, tmp_path):
     paths = ["--corpus", str(seed_corpus), "--index", str(tmp_path / "idx")]
     result = runner.invoke(app, ["info", "--json", *paths])
