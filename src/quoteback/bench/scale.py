@@ -7,9 +7,13 @@ sentence re-scoring work at the target size while every question is a real one.
 
 from __future__ import annotations
 
+import gc
 import json
+import re
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,10 +22,12 @@ import numpy as np
 
 from ..answer import Answerer
 from ..embeddings import Embedder
-from ..index import FileStore, Index, load_index, make_dense, recall_at
+from ..index import FileStore, Index, live_folder, load_index, make_dense, recall_at
+from ..index.files import write_store
 from ..index.lexical import Lexical
 from ..settings import Settings
 
+_MAPPING = re.compile(r"^[0-9a-f]+-[0-9a-f]+ ")
 NOISE = 0.04  # per-dimension sigma: keeps synthetic vectors at cosine ~0.6 from their source
 
 
@@ -81,8 +87,67 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (VmRSS), anonymous and file-backed pages together."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def mapped_mb(folder: Path) -> dict[str, float]:
+    """Resident pages of each memory-mapped file of `folder` (the vectors a search touched)."""
+    out: dict[str, float] = {}
+    name = None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if _MAPPING.match(line):  # a mapping's header: address range, mode, offset, device, inode, path
+            path = line.split(maxsplit=5)[5] if len(line.split()) >= 6 else ""
+            name = Path(path).name if path.startswith(str(folder)) else None
+        elif name and line.startswith("Rss:"):
+            out[name] = round(out.get(name, 0.0) + int(line.split()[1]) / 1024, 1)
+    return out
+
+
 def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -> dict:
-    """Warm end-to-end `ask` latency, recall@10 of the index type against exact search, peak RSS."""
+    """Query latency, recall and peak RSS of the grown index in memory (see `grow_and_measure`),
+    then the memory of answering from its files as a user has them, in a fresh process."""
+    with tempfile.TemporaryDirectory(prefix="quoteback-scale-") as tmp:
+        out = grow_and_measure(index_dir, size, questions, index_type, Path(tmp) / "index")
+        gc.collect()  # the grown index is gone; the answering process gets the memory
+        run = [sys.executable, "-m", "quoteback.bench.scale", json.dumps({"answer": tmp + "/index", "questions": questions})]
+        done = subprocess.run(run, capture_output=True, text=True, check=True)
+        out.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def answer_memory(index_dir: Path, questions: list[str]) -> dict:
+    """RSS of answering from a written index: `load_index` (vectors memory-mapped), then the warm
+    questions; with what each part added (RSS deltas in load order) and the vector pages touched."""
+    marks = {"start": rss_mb()}
+    settings = Settings()
+    embedder = Embedder.from_settings(settings)
+    embedder.encode(["warm up"])
+    marks["model"] = rss_mb()
+    index = load_index(index_dir, loaded=lambda part: marks.__setitem__(part, rss_mb()))
+    times = latencies_ms(Answerer(index, embedder, settings), questions)
+    marks["questions"] = rss_mb()
+    names = list(marks)
+    parts = {b: round(marks[b] - marks[a], 1) for a, b in zip(names, names[1:])}
+    folder = live_folder(index_dir)
+    files = {p.name: round(sum(f.stat().st_size for f in p.rglob("*")) / 2**20 if p.is_dir() else p.stat().st_size / 2**20, 1)
+             for p in folder.iterdir()}
+    return {
+        "answer_rss_mb": marks["questions"],
+        "answer_query_ms_p50": round(float(np.percentile(times, 50)), 2),
+        "answer_memory_mb": {"python": marks["start"], **parts, "vectors_touched": mapped_mb(folder)},
+        "answer_passage_bytes": round(parts["passages"] * 2**20 / max(1, len(index.passages))),
+        "index_files_mb": files,
+    }
+
+
+def grow_and_measure(index_dir: Path, size: int, questions: list[str], index_type: str, folder: Path) -> dict:
+    """Warm end-to-end `ask` latency, recall@10 of the index type against exact search, peak RSS;
+    the grown index is then written to `folder` as `quoteback build` writes one."""
     import faiss
 
     settings = Settings()
@@ -105,6 +170,9 @@ def measure(index_dir: Path, size: int, questions: list[str], index_type: str) -
         "peak_rss_mb": peak,
         "vectors": "real" if size <= len(base.passages) else f"{len(base.passages)} real + synthetic (noise sigma {NOISE})",
     }
+    store = index.store
+    write_store(folder, index.manifest, list(index.documents.values()), index.passages, store.embeddings,
+                store.sentence_matrix, store.dense, store.lexical)
     if index_type == "ivf":
         out.update(ivf_rebuild(index, vectors))
     return out
@@ -141,4 +209,7 @@ def _nprobe(dense) -> int:
 
 if __name__ == "__main__":
     args = json.loads(sys.argv[1])
-    print(json.dumps(measure(Path(args["index"]), args["size"], args["questions"], args["index_type"])))
+    if "answer" in args:
+        print(json.dumps(answer_memory(Path(args["answer"]), args["questions"])))
+    else:
+        print(json.dumps(measure(Path(args["index"]), args["size"], args["questions"], args["index_type"])))

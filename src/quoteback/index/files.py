@@ -12,7 +12,7 @@ import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -77,6 +77,22 @@ def write_index(
 ) -> Path:
     """Write a complete new version folder, then swap it in; returns the new folder. `trained` is
     the previous dense index, whose IVF centroids may be reused (see `make_dense`)."""
+    dense = make_dense(embeddings, index_type, ef_search, trained=trained)
+    lexical = Lexical.build(search_texts or [""], **manifest.bm25)
+    return write_store(index_dir, manifest, documents, passages, embeddings, sentence_vectors, dense, lexical)
+
+
+def write_store(
+    index_dir: Path,
+    manifest: Manifest,
+    documents: list[Document],
+    passages: Sequence[Passage],
+    embeddings: np.ndarray,
+    sentence_vectors: np.ndarray | None,
+    dense: Any,
+    lexical: Lexical,
+) -> Path:
+    """`write_index` once the dense and BM25 indexes exist (the benchmark writes grown ones as they are)."""
     import faiss
 
     index_dir = Path(index_dir)
@@ -94,8 +110,8 @@ def write_index(
     np.save(tmp / "embeddings.npy", embeddings.astype(VECTOR_DTYPE))
     if sentence_vectors is not None:
         np.save(tmp / "sentences.npy", sentence_vectors.astype(VECTOR_DTYPE))
-    faiss.write_index(make_dense(embeddings, index_type, ef_search, trained=trained), str(tmp / "dense.faiss"))
-    Lexical.build(search_texts or [""], **manifest.bm25).save(tmp / "bm25")
+    faiss.write_index(dense, str(tmp / "dense.faiss"))
+    lexical.save(tmp / "bm25")
     manifest.write(tmp)
     _fsync_tree(tmp)
     os.rename(tmp, folder)
@@ -122,8 +138,13 @@ def _remove_old_versions(index_dir: Path, keep: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def load_index(index_dir: Path, mmap: bool = True) -> Index:
+def load_index(index_dir: Path, mmap: bool = True, loaded: Callable[[str], None] | None = None) -> Index:
+    """The live index, vectors memory-mapped unless `mmap` is False. `loaded`, when given, is called
+    with each part's name once it is in memory (documents, passages, vectors, dense, lexical): the
+    benchmark's memory breakdown."""
     import faiss
+
+    loaded = loaded or (lambda part: None)
 
     manifest = read_manifest(index_dir)
     if manifest is None:
@@ -135,15 +156,20 @@ def load_index(index_dir: Path, mmap: bool = True) -> Index:
             for line in rows:
                 doc = Document(**json.loads(line))
                 documents[doc.path] = doc
+        loaded("documents")
         passages = []
         with open(folder / "passages.jsonl", encoding="utf-8") as rows:
             for line in rows:
                 row = json.loads(line)
                 passages.append(Passage(row["document"], row["start"], row["end"], row["text"], [tuple(s) for s in row["sentences"]]))
+        loaded("passages")
         embeddings = np.load(folder / "embeddings.npy", mmap_mode="r" if mmap else None)
-        dense = faiss.read_index(str(folder / "dense.faiss"))
-        lexical = Lexical.load(folder / "bm25")
         sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r" if mmap else None) if manifest.sentence_vectors else None
+        loaded("vectors")
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        loaded("dense")
+        lexical = Lexical.load(folder / "bm25")
+        loaded("lexical")
     except Exception as err:
         raise IndexCorrupt(f"index files in {folder} are damaged ({type(err).__name__}: {err}); {REBUILD_HINT}") from None
     n = len(passages)
