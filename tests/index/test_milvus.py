@@ -67,37 +67,10 @@ def long_document() -> str:
 @pytest.fixture(scope="module")
 def milvus(tmp_path_factory):
     """`milvus-lite server` on 127.0.0.1 and a free port; stopped by its process id at the end."""
-    from pymilvus import MilvusClient
+    from quoteback.bench.distributed import local_milvus
 
-    root = tmp_path_factory.mktemp("milvus")
-    port = free_port()
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(root / "data"),
-                             "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError((root / "server.log").read_text())
-            try:
-                client = MilvusClient(uri=uri, timeout=2)
-                client.list_collections()
-                client.close()
-                break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
+    with local_milvus(tmp_path_factory.mktemp("milvus")) as uri:
         yield uri
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def make_corpus(folder: Path) -> Path:

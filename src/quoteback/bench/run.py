@@ -63,19 +63,21 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def run_bench(quick: bool = False, peer: bool = True, log: Callable[[str], None] = print) -> dict:
+def run_bench(quick: bool = False, peer: bool = True, log: Callable[[str], None] = print, distributed: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="quoteback-bench-"))
     try:
-        return _run(work, quick, peer, log)
+        return _run(work, quick, peer, log, distributed)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(work: Path, quick: bool, peer: bool, log: Callable[[str], None]) -> dict:
+def _run(work: Path, quick: bool, peer: bool, log: Callable[[str], None], distributed: bool = False) -> dict:
     started = time.perf_counter()
-    settings = Settings()
+    settings = Settings()  # the defaults: the onnx-int8 runtime, passage and sentence vectors
     embedder = Embedder.from_settings(settings)
-    embedder.encode(["warm up"])
+    embedder.encode(["warm up"])  # the one-time export and quantisation are not timed
+    torch = Embedder.from_settings(settings.replace(backend="torch"))
+    torch.encode(["warm up"])
     n_passages = 2_000 if quick else 10_000
     corpus = work / "corpus"
     docs = real_documents(n_passages * 2)
@@ -85,21 +87,23 @@ def _run(work: Path, quick: bool, peer: bool, log: Callable[[str], None]) -> dic
     texts = [embedding_text(p, d, True) for d, p in passages]
     log(f"{len(texts)} passages of real text; raw encode…")
     vectors: dict[str, np.ndarray] = {}
-    raw = _timed(lambda: vectors.setdefault("torch", embedder.model.encode(
+    raw = _timed(lambda: vectors.setdefault("torch", torch.model.encode(
         texts, batch_size=settings.batch_size, normalize_embeddings=True, show_progress_bar=False)))
-    log("raw encode with the onnx-int8 backend…")
-    fast = Embedder.from_settings(settings.replace(backend="onnx-int8"))
-    fast.encode(["warm up"])  # the one-time export and quantisation are not timed
+    log("raw encode with the onnx-int8 backend (the default)…")
+    fast = embedder
     raw_fast = _timed(lambda: vectors.setdefault("onnx", fast.encode(texts)))  # length-sorted, as model.encode does
     agreement = np.sum(vectors["torch"] * vectors["onnx"], axis=1)
     log("full build with the onnx-int8 backend (passage vectors only)…")
     build_fast = _timed(lambda: IndexBuilder(settings.replace(corpus=corpus, index=work / "index-onnx", sentence_vectors=False,
                                                               backend="onnx-int8"), fast).build())
-    plain = settings.replace(corpus=corpus, index=work / "index-plain", sentence_vectors=False)
-    log("full build (passage vectors only)…")
-    build_plain = _timed(lambda: IndexBuilder(plain, embedder).build())
+    plain = settings.replace(corpus=corpus, index=work / "index-plain", sentence_vectors=False, backend="torch")
+    log("full build with torch (passage vectors only)…")
+    build_plain = _timed(lambda: IndexBuilder(plain, torch).build())
+    log("full build with torch (passage and sentence vectors: the default before onnx-int8)…")
+    build_torch_full = _timed(lambda: IndexBuilder(settings.replace(corpus=corpus, index=work / "index-torch", backend="torch"),
+                                                   torch).build())
     full = settings.replace(corpus=corpus, index=work / "index")
-    log("full build (default settings: passage and sentence vectors)…")
+    log("full build (default settings: onnx-int8, passage and sentence vectors)…")
     build_full = _timed(lambda: IndexBuilder(full, embedder).build())
     victim = sorted(corpus.iterdir())[len(docs) // 7 % len(list(corpus.iterdir()))]
     victim.write_text(victim.read_text(encoding="utf-8") + "\n\nOne more sentence for the benchmark.", encoding="utf-8")
@@ -112,7 +116,9 @@ def _run(work: Path, quick: bool, peer: bool, log: Callable[[str], None]) -> dic
         "encode_raw_passages_per_s": round(len(texts) / raw, 1),
         "index_passages_per_s": round(len(texts) / build_plain, 1),
         "overhead_ratio": round(build_plain / raw, 3),
-        "index_passages_per_s_with_sentences": round(len(texts) / build_full, 1),
+        "index_passages_per_s_with_sentences": round(len(texts) / build_full, 1),  # the default build
+        "index_passages_per_s_with_sentences_torch": round(len(texts) / build_torch_full, 1),
+        "default_build_vs_raw_torch": round(raw / build_full, 3),
         "encode_onnx_int8_passages_per_s": round(len(texts) / raw_fast, 1),
         "onnx_int8_speedup": round(raw / raw_fast, 2),
         "index_passages_per_s_onnx_int8": round(len(texts) / build_fast, 1),
@@ -127,6 +133,12 @@ def _run(work: Path, quick: bool, peer: bool, log: Callable[[str], None]) -> dic
         index_type = "flat" if size < settings.ann_from else "ivf"
         log(f"query latency at {size:,} passages ({index_type})…")
         result["sizes"][str(size)] = _measure_size(full.index, size, asked, index_type)
+    if distributed:
+        from .distributed import milvus_latency, ray_scaling
+
+        log("Ray: embedding with 1 and 2 actors…")
+        result["distributed"] = ray_scaling(settings, texts[:400])
+        result["distributed"].update(milvus_latency(full.index, 20_000 if quick else 100_000, asked[:100], log))
     if peer:
         from .peer import compare_txtai
 
@@ -200,6 +212,6 @@ def table_rows(result: dict) -> list[tuple[str, object]]:
     for size, m in result["sizes"].items():
         rows += [(f"query_ms_p50[{size}]", m["query_ms_p50"]), (f"query_ms_p99[{size}]", m["query_ms_p99"]),
                  (f"recall@10[{size}] ({m['index_type']})", m["recall_at_10"]), (f"peak_rss_mb[{size}]", m["peak_rss_mb"])]
-    for key, value in (result.get("peer") or {}).items():
-        rows.append((f"peer.{key}", value))
+    for section in ("distributed", "peer"):
+        rows += [(f"{section}.{key}", value) for key, value in (result.get(section) or {}).items()]
     return rows

@@ -239,12 +239,14 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
 def bench(quick: bool = typer.Option(False, "--quick", help="Smaller sizes; under 10 minutes on 2 cores."),
           as_json: bool = typer.Option(False, "--json"),
           peer: Optional[bool] = typer.Option(None, "--peer/--no-peer", help="Also measure txtai (default: in full runs)."),
+          distributed: bool = typer.Option(False, "--distributed", help="Also Ray actors and Milvus (needs the extras)."),
           out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here.")) -> None:
     """Benchmark indexing speed, query latency by corpus size, incremental rebuilds, cold start, memory."""
     offline_environment()
     from ..bench.run import run_bench, table_rows
 
-    result = run_bench(quick=quick, peer=not quick if peer is None else peer, log=lambda m: typer.echo(m, err=True))
+    result = run_bench(quick=quick, peer=not quick if peer is None else peer, log=lambda m: typer.echo(m, err=True),
+                       distributed=distributed)
     text = json.dumps(result, indent=2)
     if out:
         out.write_text(text + "\n")
