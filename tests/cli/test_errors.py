@@ -200,3 +200,16 @@ def test_help_shows_flags_as_flags_and_whole_lines():
     assert "--force" in build and "<bool>" not in build
     evaluate = runner.invoke(app, ["eval", "--help"], terminal_width=80).output
     assert "…" not in evaluate and "hybrid+sentences" in evaluate and "hybrid+feedback)" in evaluate
+
+
+@pytest.mark.parametrize("command", [["build"], ["ask", "What is MINUSMA?"], ["info"]])
+def test_an_unreachable_or_unnamed_milvus_is_one_line(seed_corpus, tmp_path, command):
+    pytest.importorskip("pymilvus")
+    paths = ["--corpus", str(seed_corpus), "--index", str(tmp_path / "index"), "--store", "milvus"]
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = runner.invoke(app, [*command, *paths, "--uri", f"http://127.0.0.1:{port}"])
+    assert result.exit_code == 2 and "error: cannot reach Milvus" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, [*command, *paths])
+    assert result.exit_code == 2 and "needs --uri" in result.output

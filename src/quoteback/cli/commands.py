@@ -177,7 +177,7 @@ def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
 
     try:
         data = index_report(settings)
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, ConnectionError) as err:
         _fail(str(err))
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

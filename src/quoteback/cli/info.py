@@ -7,7 +7,8 @@ from typing import Any
 
 from ..status import index_status
 from ..documents import corpus_files
-from ..index import IndexError_, load_index
+from ..index import IndexError_
+from ..index.backends import open_backend
 from ..settings import Settings
 
 
@@ -24,12 +25,12 @@ def index_report(settings: Settings) -> dict[str, Any]:
         error = status.reasons[0]  # the manifest itself is unreadable
     elif status.exists:
         try:
-            load_index(settings.index)
+            open_backend(settings).load()
         except IndexError_ as err:
             error = str(err)
     state = "no index" if not status.exists else "damaged" if error else "stale" if status.stale else "up to date"
     return {
-        "corpus": str(settings.corpus), "index": str(settings.index), "exists": status.exists, "stale": status.stale,
+        "corpus": str(settings.corpus), "index": open_backend(settings).describe(), "exists": status.exists, "stale": status.stale,
         "status": state, "error": error, "reasons": [] if error and not status.manifest else status.reasons,
         "documents": len(m.documents) if m else 0, "passages": m.passages if m else 0,
         "model": asdict(m.model) if m else None, "index_type": m.index_type if m else None,

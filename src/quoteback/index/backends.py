@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
 
-from .files import REBUILD_HINT, IndexCorrupt, IndexMissing, load_index, read_manifest, write_index
+from .files import REBUILD_HINT, IndexCorrupt, IndexError_, IndexMissing, load_index, read_manifest, write_index
 from .manifest import Manifest
 from .store import Index
 
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from ..documents import Document
     from ..passages import Passage
     from ..settings import Settings
+
+class StoreUnavailable(IndexError_, ConnectionError):
+    """The store named in the settings cannot be reached."""
+
 
 class Backend(Protocol):
     by_document: bool  # True: `remove` + `add` per document, then `commit`; False: `write_all`
@@ -65,7 +69,13 @@ class MilvusBackend:
         from .milvus import MilvusStore
 
         self.uri, self.collection = uri, collection
-        self.store = MilvusStore(uri, token, collection, index_type=index_type)
+        try:
+            self.store = MilvusStore(uri, token, collection, index_type=index_type)
+        except ImportError:
+            raise
+        except Exception as err:  # pymilvus's MilvusException: no server there, or a bad token
+            raise StoreUnavailable(f"cannot reach Milvus at {uri} ({getattr(err, 'message', None) or err}); "
+                                   "start the server or fix --uri / QUOTEBACK_TOKEN") from None
 
     def describe(self) -> str:
         return f"Milvus collection {self.collection} at {self.uri}"
