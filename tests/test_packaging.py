@@ -44,7 +44,9 @@ def test_clean_venv_install_runs_eval_and_ask(tmp_path):
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     subprocess.run([*pip, os.environ.get("TORCH_SPEC", "torch==2.13.0")], check=True, timeout=1800)
     build = tmp_path / "src"  # install from a copy: pip writes build/ and egg-info next to the sources
-    shutil.copytree(REPO, build, ignore=shutil.ignore_patterns(".venv", "build", "*.egg-info", "index", "tests", ".git", "__pycache__"))
+    anywhere = shutil.ignore_patterns("*.egg-info", "__pycache__")
+    shutil.copytree(REPO, build, ignore=lambda folder, names: set(anywhere(folder, names)) | (  # the package's own index/ stays
+        {".venv", "build", "index", "tests", ".git"} & set(names) if Path(folder) == REPO else set()))
     subprocess.run([*pip, str(build)], check=True, timeout=1800)
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "docs").mkdir(parents=True)
