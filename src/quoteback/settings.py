@@ -46,7 +46,7 @@ class Settings:
     answer_from: float = 0.325  # calibrated confidence from which the first quote is given as the answer (dev-tuned)
     related_from: float = 0.10  # ... from which the closest passages are shown as related; below: declined
     max_question_chars: int = 2000
-    index_type: str = "auto"  # auto | flat | ivf | hnsw
+    index_type: str = "auto"  # auto | flat | ivf (8-bit codes, candidates re-ranked by the stored vectors) | ivf-flat (float32 lists: 4x the memory) | hnsw
     ann_from: int = 50_000  # auto switches from exact search to IVF (tuned nprobe) at this many passages
     hnsw_ef_search: int = 128
     store: str = "files"  # files: the embedded index folder | milvus: a Milvus server (uri, token, collection)

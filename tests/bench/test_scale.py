@@ -31,3 +31,19 @@ def test_scaled_index_grows_and_still_answers(seed_ready, embedder):
     rebuilt = ivf_rebuild(grown, embedder.encode(["What is MINUSMA?", "Who are Wagner?"]))
     assert {"ivf_build_s", "ivf_rebuild_reusing_centroids_s"} <= set(rebuilt)
     assert rebuilt["ivf_rebuild_recall_at_10"] >= 0.9 and min(rebuilt["ivf_rebuild_nprobe"].values()) >= 1
+
+
+def test_answering_memory_is_measured_from_the_written_index(seed_ready, tmp_path):
+    from quoteback.bench.scale import answer_memory
+    from quoteback.index.files import write_store
+
+    grown = scaled_index(seed_ready.answerer.index, 3000, "ivf")
+    store = grown.store
+    write_store(tmp_path / "index", grown.manifest, list(grown.documents.values()), grown.passages, store.embeddings,
+                store.sentence_matrix, store.dense, store.lexical)
+    out = answer_memory(tmp_path / "index", ["What is MINUSMA?", "Who are Wagner?"])
+    parts = out["answer_memory_mb"]
+    assert out["answer_rss_mb"] > 0 and out["answer_query_ms_p50"] > 0
+    assert {"model", "documents", "passages", "vectors", "dense", "lexical", "questions"} <= set(parts)
+    assert set(parts["mapped_resident"]) <= set(out["index_files_mb"]) and "sentences.npy" in parts["mapped_resident"]
+    assert out["answer_passage_bytes"] < 100  # passages are read from their file when asked for
