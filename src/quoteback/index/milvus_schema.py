@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -39,6 +40,9 @@ MAX_SENTENCES = 4096  # Milvus's largest array capacity
 
 
 def pymilvus() -> Any:
+    # gRPC's C core prints keepalive chatter ("too_many_pings") to stderr on long builds;
+    # pymilvus raises real errors itself, so the core's own log stays quiet unless asked for.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         import pymilvus as module
     except ImportError:
