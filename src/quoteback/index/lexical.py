@@ -28,6 +28,7 @@ class Lexical:
         # tokenised and weighed once. Both depend only on the text and this index's statistics.
         self._tokens = functools.lru_cache(maxsize=256)(self._tokenize)
         self._weights = functools.lru_cache(maxsize=256)(self._question_weights)
+        self._sorted: set[int] = set()  # posting lists checked to be in passage order (see _held)
 
     def _sentence_words(self, sentence: str) -> frozenset[str]:
         return frozenset(self._stem.stemWords(_WORD.findall(sentence.lower())))
@@ -152,8 +153,45 @@ class Lexical:
             out[i] = max((sum(idf[t] for t in asked & self._words(s)) for s in sentences), default=0.0) / total
         return out
 
+    def coverage_ceiling(self, question: str, ids: np.ndarray) -> np.ndarray:
+        """For passages `ids`: the share of the question's keyword weight held by the words BM25
+        indexed for the passage (title and headings included) or by a stop word's stem (BM25
+        drops stop words, `words` keeps them: "its" asked stems to "it"). A sentence whose
+        bounds fall on whitespace holds no other word, so its coverage is at most this (as
+        float64, up to summation order): read from the posting lists, no sentence tokenised."""
+        weights = {t: w for t, (w, known) in self._weights(question).items() if known}
+        total = sum(weights.values())
+        out = np.zeros(len(ids))
+        if not total:
+            return out
+        stop = _stop_stems()
+        for token, weight in weights.items():
+            out += weight if token in stop else weight * self._held(token, ids)
+        return out / total
+
+    def _held(self, token: str, ids: np.ndarray) -> np.ndarray:
+        """Whether each passage of `ids` has `token` in the index, from its posting list (kept in
+        passage order by bm25s; checked once per token, else searched unordered)."""
+        model = self._model
+        indices, indptr = model.scores["indices"], model.scores["indptr"]
+        column = model.vocab_dict[token]
+        posting = indices[indptr[column] : indptr[column + 1]]
+        if column not in self._sorted:
+            if not (posting[1:] > posting[:-1]).all():
+                return np.isin(ids, posting)
+            self._sorted.add(column)
+        if not len(posting):
+            return np.zeros(len(ids), dtype=bool)
+        return posting[np.minimum(np.searchsorted(posting, ids), len(posting) - 1)] == ids
+
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default token pattern
+
+
+@functools.cache
+def _stop_stems() -> frozenset[str]:
+    """The stems of the stop words: what a stop word in a sentence adds to its `words`."""
+    return frozenset(_stemmer().stemWords(sorted(_stopwords())))
 
 
 @functools.cache
