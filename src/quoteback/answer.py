@@ -166,7 +166,7 @@ class Answerer:
     def _quotes(self, hits, vector: np.ndarray, query: str, k: int) -> list[Quote]:
         """Best first; a passage whose words another quote already contains (or the reverse) is merged
         into it as a further source instead of being quoted twice."""
-        quotes: list[tuple[set[str], Quote]] = []
+        quotes: list[tuple[set[tuple[str, ...]], Quote]] = []
         for hit in hits:
             p = self.index.passages[hit.passage_id]
             doc = self.index.documents[p.document]
@@ -224,12 +224,13 @@ def _with_list(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], 
     return sorted(set(out))
 
 
-def _shingles(text: str) -> set[str]:
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    """The word trigrams of a text (its words as one, when fewer than three)."""
     words = _WORD.findall(text.lower())
-    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+    return set(zip(words, words[1:], words[2:])) if len(words) > 2 else {tuple(words)}
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+def _overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
     """Share of the smaller passage's word trigrams found in the other: 1.0 for a copy or an excerpt."""
     return len(a & b) / max(1, min(len(a), len(b)))
 
