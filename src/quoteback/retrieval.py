@@ -98,15 +98,13 @@ class Retriever:
         """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention)."""
         n = len(self.index.passages)
         depth = min(n, max(k, self.fusion.candidates))
-        ids: set[int] = set()
-        dense_rank: list[int] = []
+        found: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
         if self.mode != "bm25":
-            dense_rank = [int(i) for i in self.index.store.dense_search(q, depth)]
-            ids.update(dense_rank)
+            found.append(dense_rank := self.index.store.dense_search(q, depth))
         if self.mode != "dense":
             top = np.argpartition(-lexical, depth - 1)[:depth] if depth < n else np.arange(n)
-            ids.update(int(i) for i in top if lexical[i] > 0)
-        order = np.fromiter(sorted(ids), dtype=np.int64)
+            found.append(top[lexical[top] > 0])
+        order = np.unique(np.concatenate(found)).astype(np.int64)  # passage ids in order
         if not len(order):
             return []
         vectors = self.index.store.passage_vectors(order)
@@ -121,7 +119,7 @@ class Retriever:
         elif self.mode == "bm25":
             fused = lex
         elif self.mode == "rrf":
-            fused = _rrf(order, [dense_rank, [int(i) for i in order[np.argsort(-lex)]]])
+            fused = _rrf(order, [dense_rank.tolist(), order[np.argsort(-lex)].tolist()])
         else:
             fused = self._hybrid(query, order, f.dense_weight * cosine + f.sentence_weight * sentence + f.lexical_weight * lex,
                                  lex, coverage, k)

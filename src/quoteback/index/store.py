@@ -110,7 +110,7 @@ def _runs(starts: np.ndarray, ends: np.ndarray) -> tuple[list[int], list[int]]:
     if not len(starts):
         return [], []
     cuts = np.flatnonzero(starts[1:] != ends[:-1]) + 1
-    return starts[np.r_[0, cuts]].tolist(), ends[np.r_[cuts - 1, len(ends) - 1]].tolist()
+    return starts[np.concatenate(([0], cuts))].tolist(), ends[np.concatenate((cuts - 1, [len(ends) - 1]))].tolist()
 
 
 @functools.cache
