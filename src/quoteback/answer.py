@@ -204,8 +204,9 @@ class Answerer:
         vectors = all_vectors[keep]
         weights = self.index.lexical.weights(query)
         total = sum(idf for idf, _ in weights.values()) or 1.0
-        overlap = np.array([sum(idf for t, (idf, _) in weights.items() if t in self.index.lexical.words(text[a:b])) / total
-                            for a, b in candidates])  # rare question words count most: the topic is in every sentence
+        held = [self.index.lexical.words(text[a:b]) for a, b in candidates]  # each sentence's words once, not once a question word
+        overlap = np.array([sum(idf for t, (idf, _) in weights.items() if t in words) / total
+                            for words in held])  # rare question words count most: the topic is in every sentence
         missing = np.array([type_missing(query, text[a:b]) for a, b in candidates])
         score = vectors @ vector + 1.0 * overlap - 0.3 * missing
         best = float(score.max())
