@@ -158,7 +158,7 @@ def test_coverage_ceiling_bounds_coverage(index):
 
 def test_pruning_changes_no_hit(index, monkeypatch):
     """Coverage and the identifier bonus are skipped only where they could not reach the k best."""
-    import quoteback.retrieval as retrieval
+    from quoteback import retrieval
 
     retriever = Retriever(index, HashingEncoder(), Fusion("hybrid", 0.4, 0.3, coverage_weight=0.15))
     questions = ["glaciers melt in summer", "ice", "bread at dawn", "Does the X-1 valley flood?", "its water"]

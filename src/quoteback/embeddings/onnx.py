@@ -124,12 +124,12 @@ class OnnxModel:
         hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
         return hidden, mask, offsets
 
-    def _session_for(self, texts: int) -> Any:
+    def _session_for(self, count: int) -> Any:
         """One text (a question) runs on a one-thread session of its own: a dozen tokens are not
         worth splitting across threads, and a pool's threads spin on after each run, taking a core
         from the search that follows (10k passages, busy two-core machine: encoding 3.4 ms instead
         of 5-7, the rest of the question twice as fast). Same vectors, bit for bit; ~26 MB more."""
-        if texts > 1 or self.session.get_session_options().intra_op_num_threads == 1:
+        if count > 1 or self.session.get_session_options().intra_op_num_threads == 1:
             return self.session
         if self._single is None:
             import onnxruntime as ort

@@ -79,7 +79,7 @@ class Lexical:
         tokens (repeats count again), each token's posting list added in turn. Its np.add.at is
         a slow path for what is a plain scatter-add here: a posting list names a passage once."""
         model = self._model
-        if model.nonoccurrence_array is not None:  # BM25L / BM25+ add a constant per token: bm25s's own path
+        if getattr(model, "nonoccurrence_array", None) is not None:  # BM25L / BM25+ add a constant per token: bm25s's own path
             tokens = self.tokens(question)
             return np.asarray(model.get_scores(tokens), dtype=np.float32) if tokens else np.zeros(model.scores["num_docs"], np.float32)
         data, indices, indptr = model.scores["data"], model.scores["indices"], model.scores["indptr"]
