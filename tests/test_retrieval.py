@@ -141,3 +141,27 @@ def test_a_passage_holding_the_asked_identifier_verbatim_comes_first(tmp_path, e
     for i in range(1, 6):
         first = answerer.retriever.search(f"What outcome does subcategory DE.CM-{i} of the framework core describe?", 1)[0]
         assert answerer.index.passages[first.passage_id].document == f"core-{i}.txt"
+
+
+def test_coverage_ceiling_bounds_coverage(index):
+    """Read from the posting lists, never below what a sentence holds: a stop word's stem counts
+    ("its" asked stems to "it", which BM25 dropped as a stop word), the title's words may add."""
+    lexical = index.lexical
+    ids = np.arange(len(index.passages))
+    sentences = [[p.text[a - p.start : b - p.start] for a, b in p.sentences] for p in index.passages]
+    for question in ("glaciers melt in summer", "Is its ice thin?", "rye bread oven at dawn", "zzzz", "it"):
+        ceiling = lexical.coverage_ceiling(question, ids)
+        assert (lexical.coverage(question, sentences) <= ceiling + 1e-6).all(), question  # coverage is float32
+    assert lexical.coverage_ceiling("bread", ids)[[p.document == "b.txt" for p in index.passages]].min() == pytest.approx(1.0)
+    assert lexical.coverage_ceiling("bread", ids)[[p.document != "b.txt" for p in index.passages]].max() == 0
+
+
+def test_pruning_changes_no_hit(index, monkeypatch):
+    """Coverage and the identifier bonus are skipped only where they could not reach the k best."""
+    from quoteback import retrieval
+
+    retriever = Retriever(index, HashingEncoder(), Fusion("hybrid", 0.4, 0.3, coverage_weight=0.15))
+    questions = ["glaciers melt in summer", "ice", "bread at dawn", "Does the X-1 valley flood?", "its water"]
+    pruned = [retriever.search(q, k) for q in questions for k in (1, 2, 3)]
+    monkeypatch.setattr(retrieval, "_within_reach", lambda fused, k, most: np.ones(len(fused), dtype=bool))
+    assert pruned == [retriever.search(q, k) for q in questions for k in (1, 2, 3)]

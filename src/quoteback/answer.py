@@ -166,7 +166,7 @@ class Answerer:
     def _quotes(self, hits, vector: np.ndarray, query: str, k: int) -> list[Quote]:
         """Best first; a passage whose words another quote already contains (or the reverse) is merged
         into it as a further source instead of being quoted twice."""
-        quotes: list[tuple[set[str], Quote]] = []
+        quotes: list[tuple[set[tuple[str, ...]], Quote]] = []
         for hit in hits:
             p = self.index.passages[hit.passage_id]
             doc = self.index.documents[p.document]
@@ -204,8 +204,9 @@ class Answerer:
         vectors = all_vectors[keep]
         weights = self.index.lexical.weights(query)
         total = sum(idf for idf, _ in weights.values()) or 1.0
-        overlap = np.array([sum(idf for t, (idf, _) in weights.items() if t in self.index.lexical.words(text[a:b])) / total
-                            for a, b in candidates])  # rare question words count most: the topic is in every sentence
+        held = [self.index.lexical.words(text[a:b]) for a, b in candidates]  # each sentence's words once, not once a question word
+        overlap = np.array([sum(idf for t, (idf, _) in weights.items() if t in words) / total
+                            for words in held])  # rare question words count most: the topic is in every sentence
         missing = np.array([type_missing(query, text[a:b]) for a, b in candidates])
         score = vectors @ vector + 1.0 * overlap - 0.3 * missing
         best = float(score.max())
@@ -224,12 +225,13 @@ def _with_list(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], 
     return sorted(set(out))
 
 
-def _shingles(text: str) -> set[str]:
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    """The word trigrams of a text (its words as one, when fewer than three)."""
     words = _WORD.findall(text.lower())
-    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+    return set(zip(words, words[1:], words[2:])) if len(words) > 2 else {tuple(words)}
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+def _overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
     """Share of the smaller passage's word trigrams found in the other: 1.0 for a copy or an excerpt."""
     return len(a & b) / max(1, min(len(a), len(b)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -69,6 +70,7 @@ class Retriever:
         self.fusion = fusion
         self.mode = fusion.mode
         self.feedback = fusion.feedback
+        self._whole_words = functools.lru_cache(maxsize=1 << 16)(self._cut_at_spaces)  # a fact of this index's passages
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Hit]:
         n = len(self.index.passages)
@@ -96,15 +98,13 @@ class Retriever:
         """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention)."""
         n = len(self.index.passages)
         depth = min(n, max(k, self.fusion.candidates))
-        ids: set[int] = set()
-        dense_rank: list[int] = []
+        found: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
         if self.mode != "bm25":
-            dense_rank = [int(i) for i in self.index.store.dense_search(q, depth)]
-            ids.update(dense_rank)
+            found.append(dense_rank := self.index.store.dense_search(q, depth))
         if self.mode != "dense":
             top = np.argpartition(-lexical, depth - 1)[:depth] if depth < n else np.arange(n)
-            ids.update(int(i) for i in top if lexical[i] > 0)
-        order = np.fromiter(sorted(ids), dtype=np.int64)
+            found.append(top[lexical[top] > 0])
+        order = np.unique(np.concatenate(found)).astype(np.int64)  # passage ids in order
         if not len(order):
             return []
         vectors = self.index.store.passage_vectors(order)
@@ -119,19 +119,50 @@ class Retriever:
         elif self.mode == "bm25":
             fused = lex
         elif self.mode == "rrf":
-            fused = _rrf(order, [dense_rank, [int(i) for i in order[np.argsort(-lex)]]])
+            fused = _rrf(order, [dense_rank.tolist(), order[np.argsort(-lex)].tolist()])
         else:
-            fused = f.dense_weight * cosine + f.sentence_weight * sentence + f.lexical_weight * lex
-            if f.coverage_weight:
-                top = np.argsort(-(fused + f.coverage_weight * lex), kind="stable")[:RESCORE]
-                coverage[top] = self.index.lexical.coverage(query, [self._sentences(int(order[i])) for i in top])
-                fused = fused + f.coverage_weight * coverage
-            if codes := identifiers(query):
-                fused = fused + IDENTIFIER_BONUS * self._holds(order, codes)
+            fused = self._hybrid(query, order, f.dense_weight * cosine + f.sentence_weight * sentence + f.lexical_weight * lex,
+                                 lex, coverage, k)
         best = np.argsort(-fused, kind="stable")[:k]
         dense_rank, lexical_rank = _ranks(reported), _ranks(lex)
         return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i]), float(coverage[i]),
                     int(dense_rank[i]), int(lexical_rank[i])) for i in best]
+
+    def _hybrid(self, query: str, order: np.ndarray, fused: np.ndarray, lex: np.ndarray, coverage: np.ndarray, k: int) -> np.ndarray:
+        """`fused` plus the keyword coverage of the top RESCORE candidates (written to `coverage`)
+        and the identifier bonus, each computed only for the candidates it could still lift into
+        the k best: from its ceiling, the rest stay below the k-th score whatever it gives them."""
+        weight, codes = self.fusion.coverage_weight, identifiers(query)
+        bonus = np.full(len(order), IDENTIFIER_BONUS if codes else 0.0, dtype=np.float32)
+        if weight:
+            top = np.argsort(-(fused + weight * lex), kind="stable")[:RESCORE]
+            ceiling = np.zeros(len(order), dtype=np.float32)  # coverage is 0 outside the top
+            ceiling[top] = self._coverage_ceiling(query, order[top])
+            top = top[_within_reach(fused, k, [weight * ceiling, bonus])[top]]
+            coverage[top] = self.index.lexical.coverage(query, [self._sentences(int(order[i])) for i in top])
+            fused = fused + weight * coverage
+        if codes:
+            reach = _within_reach(fused, k, [bonus])
+            holds = np.zeros(len(order), dtype=np.float32)
+            holds[reach] = self._holds(order[reach], codes)
+            fused = fused + IDENTIFIER_BONUS * holds
+        return fused
+
+    def _coverage_ceiling(self, query: str, ids: np.ndarray) -> np.ndarray:
+        """At least the coverage of each passage of `ids`, as float32: the share of the keyword
+        weight its indexed words hold (plus 1e-6: those sums run in another order), or all of it
+        when a sentence is not cut at whitespace (its first or last word may be a piece)."""
+        share = self.index.lexical.coverage_ceiling(query, ids)
+        share[np.array([not self._whole_words(int(i)) for i in ids], dtype=bool)] = 1.0
+        return np.minimum(share + 1e-6, 1.0).astype(np.float32)
+
+    def _cut_at_spaces(self, passage_id: int) -> bool:
+        """Each sentence of the passage starts and ends at whitespace or at the passage's ends: its
+        words are words of the passage, lower-cased alike (see Lexical.coverage_ceiling)."""
+        p = self.index.passages[passage_id]
+        text = p.text
+        return all((a == p.start or text[a - p.start - 1].isspace()) and (b == p.end or text[b - p.start].isspace())
+                   for a, b in p.sentences)
 
     def _holds(self, order: np.ndarray, codes: list[str]) -> np.ndarray:
         """Share of the question's identifiers each candidate passage holds verbatim."""
@@ -145,6 +176,20 @@ class Retriever:
         """Max cosine between the question and each passage's sentences."""
         rows, counts = self.index.store.sentence_vectors(passage_ids)
         return np.maximum.reduceat(rows @ q, np.concatenate([[0], np.cumsum(counts)[:-1]]))
+
+
+def _within_reach(fused: np.ndarray, k: int, most: list[np.ndarray]) -> np.ndarray:
+    """The candidates that could still be among the k best once non-negative terms of at most
+    `most` are added to `fused`: the k-th score cannot fall below today's k-th, and the others
+    stay under it. The ceiling is summed as the scores will be (float32, same order), so
+    rounding cannot lift a real score above it."""
+    if k >= len(fused):
+        return np.ones(len(fused), dtype=bool)
+    kth = np.partition(fused, len(fused) - k)[len(fused) - k]
+    ceiling = fused
+    for term in most:
+        ceiling = ceiling + term
+    return ceiling >= kth
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

@@ -24,6 +24,11 @@ class Lexical:
         self._model = model
         self._stem = _stemmer()
         self._words = functools.lru_cache(maxsize=100_000)(self._sentence_words)  # passages recur across questions
+        # A question is read by BM25, the lexical scale, coverage, answerability and highlights:
+        # tokenised and weighed once. Both depend only on the text and this index's statistics.
+        self._tokens = functools.lru_cache(maxsize=256)(self._tokenize)
+        self._weights = functools.lru_cache(maxsize=256)(self._question_weights)
+        self._sorted: set[int] = set()  # posting lists checked to be in passage order (see _held)
 
     def _sentence_words(self, sentence: str) -> frozenset[str]:
         return frozenset(self._stem.stemWords(_WORD.findall(sentence.lower())))
@@ -62,25 +67,42 @@ class Lexical:
         return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
 
     def tokens(self, question: str) -> list[str]:
-        import bm25s
+        """The BM25 tokens of a text, as bm25s.tokenize makes them (lower case, its word pattern,
+        English stop words out, Snowball stems), without its per-call progress-bar machinery."""
+        return list(self._tokens(question))
 
-        return bm25s.tokenize([question], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)[0]
+    def _tokenize(self, text: str) -> tuple[str, ...]:
+        return tuple(self._stem.stemWords([w for w in _WORD.findall(text.lower()) if w not in _stopwords()]))
 
     def scores(self, question: str) -> np.ndarray:
-        """BM25 score of every passage, in passage-id order."""
-        tokens = self.tokens(question)
-        if not tokens:
-            return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
-        return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+        """BM25 score of every passage, in passage-id order: bm25s's sum over the question's
+        tokens (repeats count again), each token's posting list added in turn. Its np.add.at is
+        a slow path for what is a plain scatter-add here: a posting list names a passage once."""
+        model = self._model
+        if getattr(model, "nonoccurrence_array", None) is not None:  # BM25L / BM25+ add a constant per token: bm25s's own path
+            tokens = self.tokens(question)
+            return np.asarray(model.get_scores(tokens), dtype=np.float32) if tokens else np.zeros(model.scores["num_docs"], np.float32)
+        data, indices, indptr = model.scores["data"], model.scores["indices"], model.scores["indptr"]
+        vocab, columns = model.vocab_dict, len(indptr) - 1
+        out = np.zeros(model.scores["num_docs"], dtype=np.float32)
+        for token in self._tokens(question):
+            column = vocab.get(token, columns)
+            if column < columns:
+                a, b = indptr[column], indptr[column + 1]
+                out[indices[a:b]] += data[a:b]
+        return out
 
     def weights(self, question: str) -> dict[str, tuple[float, bool]]:
         """Each stemmed question word with its idf and whether any passage uses it (words no
         passage uses get the idf of a word seen nowhere: they were asked, and nothing holds them)."""
+        return dict(self._weights(question))
+
+    def _question_weights(self, question: str) -> dict[str, tuple[float, bool]]:
         model = self._model
         vocab, indptr = model.vocab_dict, model.scores["indptr"]
         n, columns = model.scores["num_docs"], len(indptr) - 1
         out = {}
-        for t in set(self.tokens(question)):
+        for t in set(self._tokens(question)):
             known = vocab.get(t, columns) < columns
             f = int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if known else 0
             out[t] = (float(np.log(1 + (n - f + 0.5) / (f + 0.5))), known)
@@ -94,7 +116,7 @@ class Lexical:
         """About the BM25 score of a passage of average length holding each question word once:
         the scale of a complete lexical match. Words the passages never use count too (they were
         asked, and no passage holds them)."""
-        return sum(idf for idf, _ in self.weights(question).values())
+        return sum(idf for idf, _ in self._weights(question).values())
 
     def expansion(self, question: str, passages: Sequence[str], terms: int = 20) -> np.ndarray:
         """BM25 scores for the `terms` most telling words of `passages` that the question lacks
@@ -121,20 +143,60 @@ class Lexical:
         """For each passage, given as its sentences: the largest share of the question's keyword
         weight (idf) that one sentence holds. Rewards a passage whose single sentence carries the
         question's words, as a quoted answer sentence does, over words scattered across sentences."""
-        model = self._model
-        vocab, indptr = model.vocab_dict, model.scores["indptr"]
-        n, columns = model.scores["num_docs"], len(indptr) - 1
-        asked = {t for t in self.tokens(question) if vocab.get(t, columns) < columns}
-        df = {t: int(indptr[vocab[t] + 1] - indptr[vocab[t]]) for t in asked}
-        idf = {t: float(np.log(1 + (n - f + 0.5) / (f + 0.5))) for t, f in df.items()}
+        idf = {t: w for t, (w, known) in self._weights(question).items() if known}
         total = sum(idf.values())
         out = np.zeros(len(passages), dtype=np.float32)
         if not total:
             return out
+        asked = set(idf)
         for i, sentences in enumerate(passages):
-            for sentence in sentences:
-                out[i] = max(out[i], sum(idf[t] for t in asked & self._words(sentence)) / total)
+            out[i] = max((sum(idf[t] for t in asked & self._words(s)) for s in sentences), default=0.0) / total
         return out
+
+    def coverage_ceiling(self, question: str, ids: np.ndarray) -> np.ndarray:
+        """For passages `ids`: the share of the question's keyword weight held by the words BM25
+        indexed for the passage (title and headings included) or by a stop word's stem (BM25
+        drops stop words, `words` keeps them: "its" asked stems to "it"). A sentence whose
+        bounds fall on whitespace holds no other word, so its coverage is at most this (as
+        float64, up to summation order): read from the posting lists, no sentence tokenised."""
+        weights = {t: w for t, (w, known) in self._weights(question).items() if known}
+        total = sum(weights.values())
+        out = np.zeros(len(ids))
+        if not total:
+            return out
+        stop = _stop_stems()
+        for token, weight in weights.items():
+            out += weight if token in stop else weight * self._held(token, ids)
+        return out / total
+
+    def _held(self, token: str, ids: np.ndarray) -> np.ndarray:
+        """Whether each passage of `ids` has `token` in the index, from its posting list (kept in
+        passage order by bm25s; checked once per token, else searched unordered)."""
+        model = self._model
+        indices, indptr = model.scores["indices"], model.scores["indptr"]
+        column = model.vocab_dict[token]
+        posting = indices[indptr[column] : indptr[column + 1]]
+        if column not in self._sorted:
+            if not (posting[1:] > posting[:-1]).all():
+                return np.isin(ids, posting)
+            self._sorted.add(column)
+        if not len(posting):
+            return np.zeros(len(ids), dtype=bool)
+        return posting[np.minimum(np.searchsorted(posting, ids), len(posting) - 1)] == ids
 
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default token pattern
+
+
+@functools.cache
+def _stop_stems() -> frozenset[str]:
+    """The stems of the stop words: what a stop word in a sentence adds to its `words`."""
+    return frozenset(_stemmer().stemWords(sorted(_stopwords())))
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    """The English stop words bm25s.tokenize(stopwords="en") removes."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)

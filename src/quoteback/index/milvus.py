@@ -305,6 +305,10 @@ class MilvusKeywords:
             out += w * scores
         return out / out.max() if out.max() > 0 else out
 
+    def coverage_ceiling(self, question: str, ids: np.ndarray) -> np.ndarray:
+        """No bound short of the whole weight: every candidate's coverage is computed."""
+        return np.ones(len(ids))
+
     def coverage(self, question: str, passages: Sequence[Sequence[str]]) -> np.ndarray:
         idf = {t: self._idf(f) for t, f in self.df(self.tokens(question)).items() if f}
         total = sum(idf.values())
