@@ -27,9 +27,7 @@ from .manifest import Manifest
 from .store import Index
 from .lexical import Lexical
 from .milvus_schema import (  # noqa: F401  (collection_name: the per-corpus name, offered here too)
-    DUMMY_DIM, SUFFIXES, TERM_LIMIT, among, blob_rows, blobs, by_ids, collection_name, create, fits, passage_row, pymilvus, scan, terms,
-    unpack,
-)
+    DUMMY_DIM, SUFFIXES, TERM_LIMIT, among, blob_rows, blobs, by_ids, collection_name, create, fits, passage_row, pymilvus, scan, terms, unpack)
 from ..passages import Passage, embedding_text
 
 BATCH = 256  # rows per insert
@@ -306,8 +304,7 @@ class MilvusKeywords:
         return out / out.max() if out.max() > 0 else out
 
     def coverage_ceiling(self, question: str, ids: np.ndarray) -> np.ndarray:
-        """No bound short of the whole weight: every candidate's coverage is computed."""
-        return np.ones(len(ids))
+        return np.ones(len(ids))  # no bound short of the whole weight: every candidate's coverage is computed
 
     def coverage(self, question: str, passages: Sequence[Sequence[str]]) -> np.ndarray:
         idf = {t: self._idf(f) for t, f in self.df(self.tokens(question)).items() if f}
