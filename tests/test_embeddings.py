@@ -1,5 +1,7 @@
 """The encoder: normalised vectors in input order, both backends, settings validation."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -45,6 +47,27 @@ def test_onnx_int8_backend_agrees_with_torch(tmp_path, monkeypatch):
     assert agreement.min() > 0.97, agreement
     question = fast.encode(["What is MINUSMA?"])[0]
     assert int(np.argmax(vectors @ question)) == 0
+
+
+def test_openvino_int8_backend_agrees_with_torch(tmp_path, monkeypatch):
+    if not (importlib.util.find_spec("openvino") and importlib.util.find_spec("nncf")):  # not imported: that sends telemetry
+        pytest.skip("the [openvino] extra is not installed")
+    embedder = Embedder(backend="torch")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # a real conversion, not a cached model
+    fast = Embedder(backend="openvino-int8")
+    assert fast.dimension == embedder.dimension
+    converted = list((tmp_path / "cache" / "quoteback" / "models" / "openvino").rglob("model-int8.xml"))
+    assert len(converted) == 1 and converted[0].with_suffix(".bin").is_file()
+    assert not list(converted[0].parent.parent.glob("*.tmp-*")) and not list(converted[0].parent.glob("*.onnx"))
+    reference, vectors = embedder.encode(TEXTS), fast.encode(TEXTS)
+    assert vectors.shape == (len(TEXTS), embedder.dimension) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+    agreement = np.sum(reference * vectors, axis=1)
+    assert agreement.min() > 0.97, agreement
+    one_by_one = np.vstack([fast.encode([t]) for t in TEXTS])  # in input order, whatever the batch
+    assert list(np.argmax(vectors @ one_by_one.T, axis=1)) == list(range(len(TEXTS)))
+    question = fast.encode(["What is MINUSMA?"])[0]
+    assert int(np.argmax(vectors[:3] @ question)) == 0
 
 
 def test_unknown_backend_is_refused():

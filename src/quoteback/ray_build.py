@@ -126,6 +126,8 @@ class _EncodeActor:
             model = self.embedder.model
             model.session = ort.InferenceSession(str(int8_model(Path(resolve_model(settings.model)))), options,
                                                  providers=["CPUExecutionProvider"])
+        elif settings.backend == "openvino-int8":  # likewise: recompile for this actor's share
+            self.embedder.model.compile(threads)
         self.embedder.encode(["warm up"])  # first forward pass is slow: not the caller's cost
 
     def dimension(self) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BACKENDS = ("torch", "onnx-int8")
+BACKENDS = ("torch", "onnx-int8", "openvino-int8")
 DEFAULT_BACKEND = "onnx-int8"  # the same model as int8 ONNX: ~1.5x faster on CPU, dev quality within 0.005, no torch import to answer
 SENTENCE_POOLINGS = ("contextual", "separate")
 STORES = ("files", "milvus")
@@ -26,7 +26,7 @@ class Settings:
     index: Path = Path("index")
     model: str = DEFAULT_MODEL  # packaged name, a local folder, or a hub name
     batch_size: int = 32
-    backend: str = DEFAULT_BACKEND  # onnx-int8 | torch (sentence-transformers as it loads the model)
+    backend: str = DEFAULT_BACKEND  # onnx-int8 | torch (sentence-transformers as it loads the model) | openvino-int8 (the [openvino] extra)
     max_chars: int = 700  # passage size target; passages never cut a sentence
     min_chars: int = 60  # shorter paragraphs join the previous passage when they fit
     embed_title: bool = True  # prefix the document title to what is embedded and BM25-indexed

@@ -19,7 +19,7 @@ CorpusOpt = typer.Option(None, "--corpus", help="Folder of documents (default ./
 IndexOpt = typer.Option(None, "--index", help="Index folder (default ./index).")
 ConfigOpt = typer.Option(None, "--config", help="TOML settings file.")
 ModelOpt = typer.Option(None, "--model", help="Embedding model: packaged name, local folder or hub name.")
-BackendOpt = typer.Option(None, "--backend", help="Embedding runtime: onnx-int8 (default, faster on CPU) or torch.")
+BackendOpt = typer.Option(None, "--backend", help="Embedding runtime: onnx-int8 (default, faster on CPU), torch, or openvino-int8 (fastest on CPU; the [openvino] extra).")
 StoreOpt = typer.Option(None, "--store", help="Where the index lives: files (the index folder, default) or milvus.")
 UriOpt = typer.Option(None, "--uri", help="The Milvus server, e.g. http://127.0.0.1:19530 (token: QUOTEBACK_TOKEN).")
 CollectionOpt = typer.Option(None, "--collection", help="The Milvus collection (default: one per corpus folder).")

@@ -120,9 +120,11 @@ class OnnxModel:
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         offsets = np.array([e.offsets for e in encoded], dtype=np.int64).reshape(len(encoded), -1, 2)
-        session = self._session_for(len(encoded))
-        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-        return hidden, mask, offsets
+        return self._run(ids, mask), mask, offsets
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        session = self._session_for(len(ids))
+        return session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
 
     def _session_for(self, count: int) -> Any:
         """One text (a question) runs on a one-thread session of its own: a dozen tokens are not
