@@ -18,6 +18,7 @@ BACKENDS = ("torch", "onnx-int8", "openvino-int8")
 DEFAULT_BACKEND = "onnx-int8"  # the same model as int8 ONNX: ~1.5x faster on CPU, dev quality within 0.005, no torch import to answer
 SENTENCE_POOLINGS = ("contextual", "separate")
 STORES = ("files", "milvus")
+INDEX_TYPES = ("auto", "flat", "ivf", "ivf-flat", "hnsw")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Settings:
             raise ValueError(f"unknown embedding backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
         if self.sentence_pooling not in SENTENCE_POOLINGS:
             raise ValueError(f"unknown sentence_pooling {self.sentence_pooling!r}; choose from {', '.join(SENTENCE_POOLINGS)}")
+        if self.index_type not in INDEX_TYPES:  # anything else used to mean exact search, silently
+            raise ValueError(f"unknown index_type {self.index_type!r}; choose from {', '.join(INDEX_TYPES)}")
         if self.store not in STORES:
             raise ValueError(f"unknown store {self.store!r}; choose from {', '.join(STORES)}")
         if self.k < 1:  # 0 or fewer quotes would read as "the documents don't say"
