@@ -15,7 +15,7 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -45,30 +45,49 @@ def max_tokens(model_dir: Path) -> int:
 
 def int8_model(model_dir: Path) -> Path:
     """The quantised ONNX file for `model_dir`, exported on first use."""
+
+    def make(model_dir: Path, folder: Path) -> None:
+        _export(model_dir, folder / "model.onnx")
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        logging.disable(logging.WARNING)  # quantize_dynamic logs advice meant for image models
+        try:
+            quantize_dynamic(str(folder / "model.onnx"), str(folder / "model-int8.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.disable(logging.NOTSET)
+        (folder / "model.onnx").unlink()
+
+    return cached_model(model_dir, "onnx", "model-int8.onnx", make)
+
+
+def cached_model(model_dir: Path, runtime: str, name: str, make: Callable[[Path, Path], None]) -> Path:
+    """`name` in the cache folder of `runtime` for this model (keyed by its files), made on first
+    use by `make(model_dir, folder)` in a temporary folder that replaces the cached one whole."""
     model_dir = Path(model_dir)
     _check_pooling(model_dir)
-    target = cache_root() / "models" / "onnx" / f"{model_dir.name}-{_model_key(model_dir)}" / "model-int8.onnx"
+    target = cache_root() / "models" / runtime / f"{model_dir.name}-{_model_key(model_dir)}" / name
     if target.is_file():
         return target
     tmp = target.parent.with_name(f"{target.parent.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        _export(model_dir, tmp / "model.onnx")
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        logging.disable(logging.WARNING)  # quantize_dynamic logs advice meant for image models
-        try:
-            quantize_dynamic(str(tmp / "model.onnx"), str(tmp / "model-int8.onnx"), weight_type=QuantType.QInt8, per_channel=True)
-        finally:
-            logging.disable(logging.NOTSET)
-        (tmp / "model.onnx").unlink()
+        make(model_dir, tmp)
         target.parent.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(target.parent, ignore_errors=True)
         os.replace(tmp, target.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def tokenizer(model_dir: Path) -> Any:
+    """The model's fast tokenizer, truncating at its maximum sequence length."""
+    from tokenizers import Tokenizer
+
+    out = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+    out.enable_truncation(max_tokens(Path(model_dir)))
+    return out
 
 
 def _export(model_dir: Path, out: Path) -> None:
@@ -101,7 +120,6 @@ class OnnxModel:
 
     def __init__(self, model_dir: Path) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
         options = ort.SessionOptions()
@@ -109,8 +127,7 @@ class OnnxModel:
         self.path = str(int8_model(model_dir))
         self.session = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
         self._single: Any = None  # the session for one text (see _session_for), made on first use
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_tokens(model_dir))
+        self.tokenizer = tokenizer(model_dir)
         self.tokenizer.enable_padding()
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 

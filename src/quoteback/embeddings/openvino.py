@@ -17,14 +17,12 @@ import contextlib
 import logging
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from ..settings import cache_root
-from .onnx import OnnxModel, _check_pooling, _export, _model_key, max_tokens
+from .onnx import OnnxModel, _export, cached_model, tokenizer
 
 CALIBRATION_TEXTS = 300  # half paragraphs, half sentences
 
@@ -62,58 +60,41 @@ def _quiet_converters():
 
 def int8_model(model_dir: Path) -> Path:
     """The quantised OpenVINO model (.xml, weights beside it) for `model_dir`, made on first use."""
-    model_dir = Path(model_dir)
-    _check_pooling(model_dir)
-    target = cache_root() / "models" / "openvino" / f"{model_dir.name}-{_model_key(model_dir)}" / "model-int8.xml"
-    if target.is_file():
-        return target
-    try:
-        with _quiet_converters():
-            import nncf
-            import openvino as ov
-    except ImportError as err:
-        raise ImportError(f"the openvino-int8 backend needs openvino and nncf: pip install 'quoteback[openvino]' ({err})") from None
-    from tokenizers import Tokenizer
 
-    tmp = target.parent.with_name(f"{target.parent.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        _export(model_dir, tmp / "model.onnx")
-        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        tokenizer.enable_truncation(max_tokens(model_dir))
+    def make(model_dir: Path, folder: Path) -> None:
+        try:
+            with _quiet_converters():
+                import nncf
+                import openvino as ov
+        except ImportError as err:
+            raise ImportError(f"the openvino-int8 backend needs openvino and nncf: pip install 'quoteback[openvino]' ({err})") from None
+        _export(model_dir, folder / "model.onnx")
+        words = tokenizer(model_dir)
         feeds = []
         for text in _calibration_texts():  # one text a sample: no padding in the ranges
-            ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
+            ids = np.array([words.encode(text).ids], dtype=np.int64)
             feeds.append({"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})
         with _quiet_converters():
-            model = ov.convert_model(str(tmp / "model.onnx"))
+            model = ov.convert_model(str(folder / "model.onnx"))
             keep_float = [op.get_friendly_name() for op in model.get_ops()
                           if op.get_type_name() == "MatMul" and op.input_value(0).get_node().get_type_name() == "Gelu"]
             nncf.set_log_level(logging.WARNING)
             quantized = nncf.quantize(model, nncf.Dataset(feeds), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(feeds),
                                       ignored_scope=nncf.IgnoredScope(names=keep_float))
-            ov.save_model(quantized, str(tmp / target.name))
-        (tmp / "model.onnx").unlink()
-        target.parent.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(target.parent, ignore_errors=True)
-        os.replace(tmp, target.parent)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+            ov.save_model(quantized, str(folder / "model-int8.xml"))
+        (folder / "model.onnx").unlink()
+
+    return cached_model(model_dir, "openvino", "model-int8.xml", make)
 
 
 class OpenVinoModel(OnnxModel):
     """OnnxModel's tokenising and pooling around an OpenVINO int8 graph (it outputs token embeddings)."""
 
     def __init__(self, model_dir: Path, threads: int | None = None) -> None:
-        from tokenizers import Tokenizer
-
         model_dir = Path(model_dir)
         self.path = int8_model(model_dir)
         self.compile(threads)
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_tokens(model_dir))
+        self.tokenizer = tokenizer(model_dir)
         self.tokenizer.enable_padding()
         self.dimension = int(self.compiled.output(0).get_partial_shape()[-1].get_length())
 
