@@ -20,6 +20,7 @@ import numpy as np
 
 from .documents import Corpus, corpus_files, load_corpus
 from .embeddings import Embedder
+from .embeddings.encoder import OWN_RUNTIMES
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -115,19 +116,8 @@ class _EncodeActor:
 
         torch.set_num_threads(threads)
         self.embedder = Embedder.from_settings(settings)
-        if settings.backend == "onnx-int8":  # OnnxModel takes every core it sees: rebuild its session
-            import onnxruntime as ort
-
-            from .embeddings import resolve_model
-            from .embeddings.onnx import int8_model
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            model = self.embedder.model
-            model.session = ort.InferenceSession(str(int8_model(Path(resolve_model(settings.model)))), options,
-                                                 providers=["CPUExecutionProvider"])
-        elif settings.backend == "openvino-int8":  # likewise: recompile for this actor's share
-            self.embedder.model.compile(threads)
+        if settings.backend in OWN_RUNTIMES:  # they take every core they see: this actor's share only
+            self.embedder.model.use_threads(threads)
         self.embedder.encode(["warm up"])  # first forward pass is slow: not the caller's cost
 
     def dimension(self) -> int:

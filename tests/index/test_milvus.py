@@ -83,14 +83,13 @@ def make_corpus(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
-    """torch here: its vectors do not depend on the batch a text is in, so an incremental build
-    equals a fresh one to float16 precision (the int8 default moves them a little; see
-    tests/test_embeddings.py), and what is compared is the store alone."""
-    return Embedder(backend="torch")
+    """The default runtime: a text's vector does not depend on the batch it is in, so an incremental
+    build equals a fresh one to float16 precision, and what is compared is the store alone."""
+    return Embedder()
 
 
 def build(corpus: Path, index: Path, embedder, force: bool = False):
-    settings = Settings(corpus=corpus, index=index, backend="torch")
+    settings = Settings(corpus=corpus, index=index)
     IndexBuilder(settings, embedder).build(force=force)
     return settings, load_index(index)
 
@@ -106,7 +105,7 @@ def built(tmp_path_factory, embedder) -> Path:
 @pytest.fixture(scope="module")
 def pair(built, milvus, embedder):
     """(settings, embedded index, Milvus index) of the same corpus."""
-    settings = Settings(corpus=built / "corpus", index=built / "index", backend="torch")
+    settings = Settings(corpus=built / "corpus", index=built / "index")
     embedded = load_index(settings.index)
     store = MilvusStore(milvus, None, collection_name(settings.corpus))
     store.drop()
@@ -237,7 +236,7 @@ def test_build_and_ask_with_store_milvus(tmp_path, milvus, embedder):
     from quoteback.status import index_status
 
     corpus = make_corpus(tmp_path / "corpus")
-    settings = Settings(corpus=corpus, index=tmp_path / "index", backend="torch", store="milvus", uri=milvus,
+    settings = Settings(corpus=corpus, index=tmp_path / "index", store="milvus", uri=milvus,
                         collection="build_test")
     first = IndexBuilder(settings, embedder).build()
     assert (first.added, first.wrote) == (3, True) and not index_status(settings).stale

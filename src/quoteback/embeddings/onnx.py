@@ -82,11 +82,13 @@ def cached_model(model_dir: Path, runtime: str, name: str, make: Callable[[Path,
 
 
 def tokenizer(model_dir: Path) -> Any:
-    """The model's fast tokenizer, truncating at its maximum sequence length."""
+    """The model's fast tokenizer, truncating at its maximum sequence length, without padding
+    (MiniLM's tokenizer.json pads every text to 128 tokens)."""
     from tokenizers import Tokenizer
 
     out = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
     out.enable_truncation(max_tokens(Path(model_dir)))
+    out.no_padding()
     return out
 
 
@@ -116,52 +118,69 @@ def _export(model_dir: Path, out: Path) -> None:
 
 
 class OnnxModel:
-    """Tokenise, run the int8 graph (it outputs token embeddings), mean-pool over real tokens and L2-normalise."""
+    """Tokenise, run the int8 graph (it outputs token embeddings), mean-pool over real tokens and L2-normalise.
 
-    def __init__(self, model_dir: Path) -> None:
+    One text per run on a one-thread session, as many runs at once as there are cores: no padding,
+    no threads waiting on each other inside an operator, and a text's vector does not depend on the
+    texts encoded beside it (the int8 graph quantises each run's activations with one scale).
+    Measured on 600 real paragraphs / 2,600 of their sentences, two cores: 124 / 501 texts/s
+    against 81 / 410 for batches of 32 on one two-thread session.
+    """
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
         import onnxruntime as ort
 
         model_dir = Path(model_dir)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
         self.path = str(int8_model(model_dir))
         self.session = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
-        self._single: Any = None  # the session for one text (see _session_for), made on first use
+        self.use_threads(threads)
         self.tokenizer = tokenizer(model_dir)
         self.tokenizer.enable_padding()
+        self.words = tokenizer(model_dir)  # without padding: one text at a time
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
+    def use_threads(self, threads: int | None = None) -> None:
+        """Run on `threads` cores (default: every core this process may use)."""
+        self.threads = threads or max(1, len(os.sched_getaffinity(0)))
+
     def token_embeddings(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One batch through the graph: token embeddings, attention mask and character offsets."""
+        """One padded batch through the graph: token embeddings, attention mask and character offsets."""
         encoded = self.tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         offsets = np.array([e.offsets for e in encoded], dtype=np.int64).reshape(len(encoded), -1, 2)
-        return self._run(ids, mask), mask, offsets
+        return self._run_batch(ids, mask), mask, offsets
+
+    def _run_batch(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Each row alone on its real tokens (so its embeddings are `encode`'s), zeros where it was padded."""
+        lengths = mask.sum(1)
+        rows = self._map(lambda i: self._run(ids[i : i + 1, : lengths[i]], mask[i : i + 1, : lengths[i]])[0], range(len(ids)))
+        out = np.zeros((*ids.shape, rows[0].shape[-1]), dtype=np.float32)
+        for i, row in enumerate(rows):
+            out[i, : len(row)] = row
+        return out
 
     def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        session = self._session_for(len(ids))
-        return session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        return self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
 
-    def _session_for(self, count: int) -> Any:
-        """One text (a question) runs on a one-thread session of its own: a dozen tokens are not
-        worth splitting across threads, and a pool's threads spin on after each run, taking a core
-        from the search that follows (10k passages, busy two-core machine: encoding 3.4 ms instead
-        of 5-7, the rest of the question twice as fast). Same vectors, bit for bit; ~26 MB more."""
-        if count > 1 or self.session.get_session_options().intra_op_num_threads == 1:
-            return self.session
-        if self._single is None:
-            import onnxruntime as ort
+    def _map(self, work: Callable[[Any], np.ndarray], items: Sequence[Any]) -> list[np.ndarray]:
+        """`work` over `items`, `self.threads` at a time (the runtime releases the GIL while it runs)."""
+        if self.threads == 1 or len(items) == 1:
+            return [work(item) for item in items]
+        from concurrent.futures import ThreadPoolExecutor
 
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = 1
-            self._single = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
-        return self._single
+        with ThreadPoolExecutor(self.threads) as pool:
+            return list(pool.map(work, items))
+
+    def _one(self, ids: list[int]) -> np.ndarray:
+        row = np.array([ids], dtype=np.int64)
+        pooled = self._run(row, np.ones_like(row))[0].mean(0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
 
     def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        out = []
-        for begin in range(0, len(texts), batch_size):
-            hidden, mask, _ = self.token_embeddings(texts[begin : begin + batch_size])
-            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
-            out.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
-        return np.vstack(out).astype(np.float32)
+        """`batch_size` is not used: each text runs alone (see the class)."""
+        encoded = self.words.encode_batch(list(texts))
+        return np.vstack(self._map(self._one, [e.ids for e in encoded])).astype(np.float32)

@@ -19,6 +19,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -93,12 +94,12 @@ class OpenVinoModel(OnnxModel):
     def __init__(self, model_dir: Path, threads: int | None = None) -> None:
         model_dir = Path(model_dir)
         self.path = int8_model(model_dir)
-        self.compile(threads)
+        self.use_threads(threads)
         self.tokenizer = tokenizer(model_dir)
         self.tokenizer.enable_padding()
         self.dimension = int(self.compiled.output(0).get_partial_shape()[-1].get_length())
 
-    def compile(self, threads: int | None = None) -> None:
+    def use_threads(self, threads: int | None = None) -> None:
         """(Re)compile for `threads` cores (default: every core this process may use). The throughput
         hint runs several streams of fewer threads each; a batch is shared out among them (~10% faster
         than one stream over all cores)."""
@@ -109,7 +110,15 @@ class OpenVinoModel(OnnxModel):
         self.compiled = ov.Core().compile_model(str(self.path), "CPU", {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "THROUGHPUT"})
         self.requests = [self.compiled.create_infer_request() for _ in range(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))]
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        out = []
+        for begin in range(0, len(texts), batch_size):
+            hidden, mask, _ = self.token_embeddings(texts[begin : begin + batch_size])
+            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+            out.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
+        return np.vstack(out).astype(np.float32)
+
+    def _run_batch(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         started = []
         for request, rows in zip(self.requests, np.array_split(np.arange(len(ids)), len(self.requests))):
             if len(rows):
