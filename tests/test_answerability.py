@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from quoteback.answerability import COEFFICIENTS, NAMES, Calibrator, fit, reliability, type_missing
+from quoteback.answerability import COEFFICIENTS, NAMES, Calibrator, defines, fit, reliability, type_missing
 
 
 def test_fit_is_deterministic_and_finds_the_telling_signal():
@@ -40,6 +40,19 @@ def test_the_kind_of_answer_asked_for(question, sentence, missing):
     assert type_missing(question, sentence) == missing
 
 
+@pytest.mark.parametrize("question, sentence, defined", [
+    ("What does over-engineering mean when reviewing code?",
+     "A particular type of complexity is **over-engineering**, where developers made the code too generic.", True),
+    ("What does over-engineering mean?", "Reviewers should be especially vigilant about over-engineering.", False),
+    ("What is MINUSMA?", "The UN mission in Mali, known as MINUSMA, was established in 2013.", True),
+    ("What is the Wagner Group?", "The Wagner Group is a Russian private military company.", True),
+    ("What is the Wagner Group?", "Reports link the Wagner Group to the Kremlin.", False),
+    ("Who is the Wagner Group?", "The Wagner Group is a Russian private military company.", False),  # not a definition question
+])
+def test_a_definition_question_and_a_sentence_that_defines_the_term(question, sentence, defined):
+    assert defines(question, sentence) is defined
+
+
 def test_three_outcomes_on_the_shipped_corpus(seed_ready):
     answerer = seed_ready.answerer
     answered = answerer.ask("What is MINUSMA?")
@@ -68,3 +81,58 @@ def test_the_highlight_is_the_answering_sentence_not_the_heading(tmp_path, embed
     marked = [quote.text[a - quote.start : b - quote.start] for a, b in quote.highlights]
     assert "The combination is known only to Dr. Amara Reyes and the station chief." in marked
     assert not {"Osprey Vault Notes", "Station handbook"} & set(marked)  # never a heading
+
+
+def _marked(answer) -> list[str]:
+    quote = answer.quotes[0]
+    return [quote.text[a - quote.start : b - quote.start] for a, b in quote.highlights]
+
+
+def test_a_table_caption_is_not_the_highlight_when_a_row_answers(tmp_path, embedder, settings_for):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "store.md").write_text(
+        "# Key-value store design\n\nTable 1: Summary of techniques used in the store and their advantages.\n\n"
+        "| Problem | Technique | Advantage |\n|---|---|---|\n| Partitioning | Consistent hashing | Incremental scalability |\n"
+        "| Handling temporary failures | Sloppy quorum and hinted handoff | High availability when replicas are down |\n"
+        "| Membership | Gossip protocol | No central registry |\n\n"
+        "# Operations\n\nThe store is deployed in three regions and upgraded every week.\n")
+    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
+        "Which technique does the store use to deal with temporary failures?")
+    marked = _marked(answer)
+    assert any("Sloppy quorum and hinted handoff" in m for m in marked), marked
+    assert not any(m.startswith("Table 1") for m in marked), marked
+
+
+def test_a_sentence_followed_by_a_list_introduction_takes_the_list(tmp_path, embedder, settings_for):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "review.md").write_text(
+        "# Review speed\n\nReviews should be fast. In order to speed up reviews, a reviewer may approve a change while "
+        "still leaving unresolved comments on it. This should be done when at least one of the following applies:\n\n"
+        "* The reviewer is confident that the author will address all the remaining comments.\n"
+        "* The remaining comments are minor, such as sorting imports.\n\n"
+        "# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
+    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
+        "When is it fine to approve a change while still leaving unresolved comments?")
+    marked = " ".join(_marked(answer))
+    assert "leaving unresolved comments on it." in marked and "The remaining comments are minor" in marked, marked
+
+
+def test_a_definition_question_highlights_the_sentence_that_defines_the_term(tmp_path, embedder, settings_for):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "review.md").write_text(
+        "# Complexity\n\nA particular type of complexity is **over-engineering**, where developers have made the code "
+        "more generic than it needs to be. Reviewers should be especially vigilant about over-engineering. "
+        "Encourage developers to solve the problem they know needs to be solved now.\n\n"
+        "# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
+    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
+        "What does over-engineering mean when reviewing code?")
+    assert any("more generic than it needs to be" in m for m in _marked(answer)), _marked(answer)

@@ -17,7 +17,7 @@ from .documents import Document
 from .embeddings import Encoder
 from .fusion import Fusion
 from .index import Index
-from .answerability import Calibrator, Signals, answering_sentences, signals, type_missing
+from .answerability import Calibrator, Signals, answering_sentences, defines, signals, type_missing
 from .retrieval import Hit, Retriever, identifier_share, identifiers
 from .settings import Settings
 
@@ -192,7 +192,8 @@ class Answerer:
     def _highlights(self, passage_id: int, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
         """The sentence(s) of the quote closest to the question: cosine plus the share of the
         question's keyword weight (idf, stemmed) the sentence holds, less
-        when the question asks for a number, date or name that the sentence does not hold.
+        when the question asks for a number, date or name that the sentence does not hold, more
+        when it asks what a term is and the sentence defines it ("X, where …", "known as X").
 
         Headings and question lines (an FAQ's own question) are not highlighted unless nothing
         else is there: they repeat the question's words but answer nothing.
@@ -208,20 +209,26 @@ class Answerer:
         overlap = np.array([sum(idf for t, (idf, _) in weights.items() if t in words) / total
                             for words in held])  # rare question words count most: the topic is in every sentence
         missing = np.array([type_missing(query, text[a:b]) for a, b in candidates])
-        score = vectors @ vector + 1.0 * overlap - 0.3 * missing
+        defining = np.array([defines(query, text[a:b]) for a, b in candidates], dtype=float)
+        score = vectors @ vector + 1.0 * overlap - 0.3 * missing + 0.3 * defining
         best = float(score.max())
         chosen = [s for s, v in zip(candidates, score) if v >= best - 0.03]
         return [list(s) for s in _with_list(chosen, sentences, text)]
 
 
+_LIST_INTRO = re.compile(r"(?:This|These|That|Those|It|They|Such|Here|The following)\b[^\n]{0,100}:\s*$")
+
+
 def _with_list(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """A chosen sentence that introduces a list ("... are as follows:") is answered by the list:
-    the sentences after it in the quote are highlighted with it."""
+    """A chosen sentence that introduces a list ("... are as follows:"), or is followed by a short
+    sentence that does ("... comments on the CL. This should be done when one of these applies:"),
+    is answered by the list: the sentences after it in the quote are highlighted with it."""
     out = []
     for span in chosen:
         out.append(span)
-        if text[span[0] : span[1]].rstrip().endswith(":"):
-            out += [s for s in sentences if s[0] >= span[1]]
+        after = [s for s in sentences if s[0] >= span[1]]
+        if text[span[0] : span[1]].rstrip().endswith(":") or (after and _LIST_INTRO.match(text[after[0][0] : after[0][1]])):
+            out += after
     return sorted(set(out))
 
 

@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from .index import Index
+from .passages import CAPTION
 from .retrieval import Hit
 
 COEFFICIENTS = Path(__file__).resolve().parent / "data" / "answerability.json"
@@ -69,12 +70,14 @@ NAMES = [f.name for f in fields(Signals)]
 
 def answering_sentences(index: Index, passage_id: int) -> list[int]:
     """Positions of the passage's sentences that can answer: not a heading, not a question line
-    (an FAQ's own question repeats the words asked and answers nothing); all when none is left."""
+    (an FAQ's own question repeats the words asked and answers nothing), not a table or figure
+    caption (it names what the rows below hold); all when none is left."""
     passage = index.passages[passage_id]
     doc = index.documents[passage.document]
     headings = [(a, b) for a, b, _ in doc.headings if a < passage.end and b > passage.start]
     keep = [i for i, (a, b) in enumerate(passage.sentences)
-            if not doc.text[a:b].rstrip().endswith("?") and not any(ha <= a and b <= hb for ha, hb in headings)]
+            if not doc.text[a:b].rstrip().endswith("?") and not CAPTION.match(doc.text[a:b])
+            and not any(ha <= a and b <= hb for ha, hb in headings)]
     return keep or list(range(len(passage.sentences)))
 
 
@@ -130,6 +133,25 @@ def type_missing(question: str, text: str) -> float:
         names = {w for w in names if not _NATIONALITY.search(w)}  # "Russian" names no one
         return 0.0 if names - asked - _STOP else 1.0
     return 0.0
+
+
+_DEFINITION_QUESTION = re.compile(
+    r"^\W*(?:what(?:'s| is| are| does| do)|define|what is meant by)\s+(?:an?\s+|the\s+)?(.{2,60}?)(?:\s+(?:mean|stand for)\b[^?]*)?\s*\??\s*$", re.I)
+
+
+def defines(question: str, text: str) -> bool:
+    """For a definition question ("What does over-engineering mean?", "What is MINUSMA?"),
+    whether `text` states what the term is: "X is …", "X means …", "X, where …", "is X, where …",
+    "known as X", "called X"; False for any other question."""
+    asked = _DEFINITION_QUESTION.match(question.strip())
+    if not asked:
+        return False
+    term = rf"\W{{0,3}}{re.escape(asked.group(1).strip())}\W{{0,3}}"  # "**over-engineering**", "“MINUSMA”"
+    frames = (rf"\b{term}\s*(?:is|are|was|were|means?|refers? to|stands? for|denotes)\b",
+              rf"\b{term}\s*,\s*(?:where|which|when|i\.e\.)",
+              rf"\b(?:known as|called|termed|named)\s+{term}",
+              rf"\b(?:is|are)\s+(?:an?\s+|the\s+)?{term}\s*,\s*(?:where|which|when|i\.e\.)")
+    return any(re.search(frame, text, re.I) for frame in frames)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ Span = tuple[int, int]
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _STARTS_BLOCK = re.compile(r"^[ \t]*(?:#{1,6}[ \t]|[-*+•][ \t]|\d{1,3}[.)][ \t])")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•▪◦][ \t]|\d{1,3}[.)][ \t]|\(?[a-z0-9]{1,2}\)[ \t])")
-_CAPTION = re.compile(r"(?:Table|Figure|Fig\.|Exhibit|Listing)\s+[A-Z]?[\d.-]+[.:]?\s+[^\n]{1,120}$")  # leads its table or figure
+CAPTION = re.compile(r"(?:Table|Figure|Fig\.|Exhibit|Listing)\s+[A-Z]?[\d.-]+[.:]?\s+[^\n]{1,120}$")  # leads its table or figure
 _HARD_LIMIT_FACTOR = 4  # a "sentence" longer than this many max_chars is unpunctuated text: split it
 
 
@@ -98,7 +98,7 @@ class Chunker:
             a, b = sentences[0][0], sentences[-1][1]
             body = text[a:b]
             item = bool(lines) or bool(_LIST_ITEM.match(body))
-            lead = (a, b) in headings or (not item and body.endswith(":")) or bool(_CAPTION.match(body)) or (
+            lead = (a, b) in headings or (not item and body.endswith(":")) or bool(CAPTION.match(body)) or (
                 not lines
                 and "\n" not in body
                 and len(body) <= 150
