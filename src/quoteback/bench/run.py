@@ -206,12 +206,14 @@ def _machine() -> dict:
 def table_rows(result: dict) -> list[tuple[str, object]]:
     """The result as (name, value) rows for the terminal, in reading order."""
     rows = [(k, result[k]) for k in ("passages", "encode_raw_passages_per_s", "index_passages_per_s", "overhead_ratio",
-                                      "index_passages_per_s_with_sentences", "encode_onnx_int8_passages_per_s", "onnx_int8_speedup",
+                                      "index_passages_per_s_with_sentences", "index_passages_per_s_with_sentences_torch",
+                                      "default_build_vs_raw_torch", "encode_onnx_int8_passages_per_s", "onnx_int8_speedup",
                                       "index_passages_per_s_onnx_int8", "onnx_int8_cosine_to_torch", "incremental_rebuild_ratio",
                                       "cold_start_s", "duration_s") if k in result]
     for size, m in result["sizes"].items():
         rows += [(f"query_ms_p50[{size}]", m["query_ms_p50"]), (f"query_ms_p99[{size}]", m["query_ms_p99"]),
                  (f"recall@10[{size}] ({m['index_type']})", m["recall_at_10"]), (f"peak_rss_mb[{size}]", m["peak_rss_mb"])]
+        rows += [(f"answer_rss_mb[{size}]", m["answer_rss_mb"])] if "answer_rss_mb" in m else []
     for section in ("distributed", "peer"):
         rows += [(f"{section}.{key}", value) for key, value in (result.get(section) or {}).items()]
     return rows
