@@ -89,6 +89,20 @@ def test_long_paragraph_splits_on_sentences_only():
         assert re.fullmatch(r"(Sentence number \d+ talks about the Wagner Group in Mali\. ?)+", p.text)
 
 
+def test_a_long_paragraph_is_cut_into_even_pieces_not_a_full_one_and_a_short_tail():
+    """The fewest pieces that fit, then the most even: a paragraph's last sentence is not left alone
+    away from the sentences it follows from."""
+    text = ("4.3.9 User. Contains the profile of users who sign in, with name, email and role. Users may be "
+            "associated with proposals and blogs. However, they are not associated with ideas or votes, made "
+            "by one-time users. 4.3.10 Ability. Defines the permissions for each user role. Roles fall into a "
+            "hierarchy where those further down hold a subset of the permissions of those higher up. "
+            "Admins are at the top, followed by moderators, artists and residents, in that order.")
+    passages = Chunker(max_chars=400, min_chars=60).split(Document("x.txt", "x", None, text, 0, "h"))
+    assert len(passages) == 2
+    assert max(len(p.text) for p in passages) - min(len(p.text) for p in passages) < 150
+    assert "Roles fall into a hierarchy" in passages[1].text and "Admins are at the top" in passages[1].text
+
+
 def test_unpunctuated_run_is_split_at_whitespace():
     text = " ".join(["word"] * 2000)
     passages = Chunker(max_chars=200).split(Document("x.txt", "x", None, text, 0, "h"))
@@ -106,6 +120,23 @@ def test_a_recorded_heading_starts_the_passage_of_the_text_under_it():
     under = next(p for p in passages if "64 MB" in p.text)
     assert under.start == start and under.text.startswith("2.5 Chunk Size\nChunk size")
     assert all(doc.text[p.start : p.end] == p.text for p in passages)
+
+
+def test_lines_waiting_above_a_heading_stay_in_their_own_section():
+    """An unpunctuated line (a keyword list) would lead what follows it: a heading ends its section."""
+    text = ("Keywords\n\ncomputer security incident; incident handling; incident response; information security\n\n"
+            "Acknowledgments\n\nThe authors wish to thank their colleagues who reviewed drafts of this document.")
+    spans = [(text.index(h), text.index(h) + len(h)) for h in ("Keywords", "Acknowledgments")]
+    doc = Document("sp.pdf", "SP", None, text, 0, "h", headings=[[a, b, 1] for a, b in spans])
+    passages = Chunker(max_chars=700).split(doc)
+    assert [p.text.split("\n")[0] for p in passages] == ["Keywords", "Acknowledgments"]
+
+
+def test_nested_headings_travel_together_with_the_text_under_them():
+    text = "5 Authenticators\n\n5.1 Memorized Secrets\n\nA memorized secret is a secret value chosen by the subscriber."
+    spans = [(text.index(h), text.index(h) + len(h)) for h in ("5 Authenticators", "5.1 Memorized Secrets")]
+    doc = Document("sp.pdf", "SP", None, text, 0, "h", headings=[[a, b, 1] for a, b in spans])
+    assert [p.text for p in Chunker(max_chars=700).split(doc)] == [text]
 
 
 def test_table_rows_are_sentences_of_their_own():

@@ -58,6 +58,7 @@ class _Block:
     sentences: list[Span]
     lead: bool  # a heading, question line or "as follows:" line that belongs with what follows
     item: bool = False  # a list item or table: consecutive ones stay together
+    heading: bool = False  # a heading the reader found: it starts a section
 
 
 class Chunker:
@@ -105,7 +106,7 @@ class Chunker:
                 and (body.lstrip().startswith("#") or body[-1] not in ".!,;\"'”’)")
                 and len(sentences) == 1
             )
-            blocks.append(_Block(a, b, sentences, lead, item and not lead))
+            blocks.append(_Block(a, b, sentences, lead, item and not lead, heading=(a, b) in headings))
         return blocks
 
     def _limit(self, text: str, sentences: list[Span]) -> list[Span]:
@@ -124,10 +125,15 @@ class Chunker:
     @staticmethod
     def _groups(blocks: list[_Block]) -> list[list[_Block]]:
         """Leads join the block after them; a run of list items (or table rows) stays one group,
-        with the line that introduced it, so a list answer is quoted whole where it fits."""
+        with the line that introduced it, so a list answer is quoted whole where it fits. A heading
+        starts a new group: unpunctuated lines waiting above it (a keyword list under "Keywords")
+        stay in their own section instead of joining the next one."""
         groups: list[list[_Block]] = []
         pending: list[_Block] = []
         for block in blocks:
+            if block.heading and not all(b.heading for b in pending):
+                groups.append(pending)
+                pending = []
             if block.item and not pending and groups and groups[-1][-1].item:
                 groups[-1].append(block)
                 continue
@@ -140,21 +146,41 @@ class Chunker:
         return groups
 
     def _pack(self, group: list[_Block]) -> list[list[Span]]:
-        """One passage per group when it fits; else greedy runs of whole sentences, leads kept first."""
+        """One passage per group when it fits; else as few runs of whole sentences as fit, cut
+        where the runs come out most even (leads kept with the sentence after them): a greedy
+        fill leaves a short tail (a paragraph's last sentence alone) that loses the context it
+        answers in."""
         sentences = [s for block in group for s in block.sentences]
         if sentences[-1][1] - sentences[0][0] <= self.max_chars:
             return [sentences]
         leads = sum(len(b.sentences) for b in group if b.lead)
-        pieces: list[list[Span]] = []
-        current: list[Span] = []
-        for i, span in enumerate(sentences):
-            keep_with_lead = i < leads or (i == leads and leads > 0)
-            if current and not keep_with_lead and span[1] - current[0][0] > self.max_chars:
-                pieces.append(current)
-                current = []
-            current.append(span)
-        pieces.append(current)
-        return pieces
+        cuts = _even_cuts(sentences, self.max_chars, no_cut_until=leads + 1 if leads else 1)
+        return [sentences[a:b] for a, b in zip([0, *cuts], [*cuts, len(sentences)])]
+
+
+def _even_cuts(sentences: list[Span], max_chars: int, no_cut_until: int) -> list[int]:
+    """Where to cut a run of sentences: the fewest pieces of at most max_chars each (a longer
+    sentence is a piece alone), and among those the smallest sum of squared piece lengths. No cut
+    before position `no_cut_until` (the leads and the sentence they lead stay together)."""
+    n = len(sentences)
+    best: list[tuple[int, int]] = [(0, 0)] + [(n + 1, 0)] * n  # (pieces, sum of squares) for the first i sentences
+    back = [0] * (n + 1)
+    for i in range(1, n + 1):
+        for j in range(i - 1, -1, -1):
+            if 0 < j < no_cut_until:
+                continue
+            size = sentences[i - 1][1] - sentences[j][0]
+            if size > max_chars and j < i - 1 and not (j == 0 and i <= no_cut_until):
+                break
+            pieces, squares = best[j]
+            candidate = (pieces + 1, squares + size * size)
+            if candidate < best[i]:
+                best[i], back[i] = candidate, j
+    cuts, i = [], n
+    while i > 0:
+        i = back[i]
+        cuts.append(i)
+    return sorted(c for c in cuts if c > 0)
 
 
 def _paragraph_spans(text: str, start: int, cuts: list[int] = ()) -> list[Span]:

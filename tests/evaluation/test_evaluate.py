@@ -93,6 +93,10 @@ def test_shipped_question_set(tmp_path, monkeypatch):
     assert honesty["unanswerable_on-topic"]["answer"] <= 0.3  # at least 7 of the 10 declined or related only
     assert honesty["answerable"]["answer"] >= 0.95 and honesty["answerable"]["declined"] == 0.0
     assert honesty["highlight_accuracy"]["share"] >= 0.8  # measured 0.842 (16 of 19); the target 0.9 is not met yet (README)
+    from quoteback.evaluation.report import honesty_summary
+
+    summary = honesty_summary(result)  # each miss is named with what was highlighted instead
+    assert all(f"missed {m['query_id']}: " in summary for m in honesty["highlight_accuracy"]["misses"])
 
 
 def test_eval_split_picks_the_judgments_and_names_the_ones_there(tiny_beir, tmp_path, monkeypatch):

@@ -53,6 +53,7 @@ def honesty_summary(result: EvalResult) -> str:
     if h.get("highlight_accuracy") and h["highlight_accuracy"]["share"] is not None:
         a = h["highlight_accuracy"]
         lines.append(f"  highlight accuracy: {a['share']:.1%} of {a['right_first']} right-first answers highlight an expected phrase")
+        lines += [f"    missed {m['query_id']}: {m['highlighted'][:100]!r}" for m in a["misses"]]
     lines.append("  reliability: " + "; ".join(f"{r['bin']} predicted {r['predicted']:.2f} observed {r['observed']:.2f} (n={r['questions']})"
                                               for r in h["reliability"]))
     return "\n".join(lines)
