@@ -123,6 +123,20 @@ def test_a_sentence_followed_by_a_list_introduction_takes_the_list(tmp_path, emb
     assert "leaving unresolved comments on it." in marked and "The remaining comments are minor" in marked, marked
 
 
+def test_a_hedge_is_highlighted_with_the_however_that_turns_it(tmp_path, embedder, settings_for):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "faq.md").write_text(
+        "# Harbour works\n\nWhat will the contractor do at the harbour?\n\nThe exact scope of the contractor's work at "
+        "the harbour is not publicly disclosed. However, reports suggest that it is dredging the channel and rebuilding "
+        "the north pier.\n\n# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
+    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask("What will the contractor do at the harbour?")
+    marked = " ".join(_marked(answer))
+    assert "dredging the channel" in marked, marked
+
+
 def test_a_definition_question_highlights_the_sentence_that_defines_the_term(tmp_path, embedder, settings_for):
     from quoteback.pipeline import open_answerer
 

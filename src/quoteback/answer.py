@@ -213,22 +213,27 @@ class Answerer:
         score = vectors @ vector + 1.0 * overlap - 0.3 * missing + 0.3 * defining
         best = float(score.max())
         chosen = [s for s, v in zip(candidates, score) if v >= best - 0.03]
-        return [list(s) for s in _with_list(chosen, sentences, text)]
+        return [list(s) for s in _continued(chosen, sentences, text)]
 
 
 _LIST_INTRO = re.compile(r"(?:This|These|That|Those|It|They|Such|Here|The following)\b[^\n]{0,100}:\s*$")
+_CONTRAST = re.compile(r"(?:However|But|Yet|Nevertheless|Nonetheless|Still|That said|Even so)\b")
 
 
-def _with_list(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """A chosen sentence that introduces a list ("... are as follows:"), or is followed by a short
-    sentence that does ("... comments on the CL. This should be done when one of these applies:"),
-    is answered by the list: the sentences after it in the quote are highlighted with it."""
+def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """A chosen sentence is highlighted with what completes it in the quote: the list it
+    introduces ("... are as follows:", or a short next sentence that does: "This should be done
+    when one of these applies:"), and the next sentence when that one turns it around ("... is
+    not publicly disclosed. However, reports suggest ..."): alone it would say the opposite of
+    what the passage says."""
     out = []
     for span in chosen:
         out.append(span)
         after = [s for s in sentences if s[0] >= span[1]]
         if text[span[0] : span[1]].rstrip().endswith(":") or (after and _LIST_INTRO.match(text[after[0][0] : after[0][1]])):
             out += after
+        elif after and _CONTRAST.match(text[after[0][0] : after[0][1]]):
+            out.append(after[0])
     return sorted(set(out))
 
 
