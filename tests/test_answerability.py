@@ -137,6 +137,21 @@ def test_a_hedge_is_highlighted_with_the_however_that_turns_it(tmp_path, embedde
     assert "dredging the channel" in marked, marked
 
 
+def test_a_setup_sentence_is_highlighted_with_the_next_one_that_points_back_at_it(tmp_path, embedder, settings_for):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "study.md").write_text(
+        "# Measurements\n\nIn a further experiment, how often the billing service had to retry a call was recorded "
+        "for a week. During this week, 98.1% went through at once and 1.7% at the second attempt. The rest "
+        "timed out.\n\n# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
+    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
+        "How often did the billing service actually have to retry a call?")
+    marked = " ".join(_marked(answer))
+    assert "98.1% went through at once" in marked, marked
+
+
 def test_a_definition_question_highlights_the_sentence_that_defines_the_term(tmp_path, embedder, settings_for):
     from quoteback.pipeline import open_answerer
 

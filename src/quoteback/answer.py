@@ -218,6 +218,7 @@ class Answerer:
 
 _LIST_INTRO = re.compile(r"(?:This|These|That|Those|It|They|Such|Here|The following)\b[^\n]{0,100}:\s*$")
 _CONTRAST = re.compile(r"(?:However|But|Yet|Nevertheless|Nonetheless|Still|That said|Even so)\b")
+_POINTS_BACK = re.compile(r"(?:\w+ ){0,2}(?:this|these|such) \w+,")  # "During this period, ..." "In these cases, ..."
 
 
 def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
@@ -225,14 +226,16 @@ def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], 
     introduces ("... are as follows:", or a short next sentence that does: "This should be done
     when one of these applies:"), and the next sentence when that one turns it around ("... is
     not publicly disclosed. However, reports suggest ..."): alone it would say the opposite of
-    what the passage says."""
+    what the passage says, or opens by pointing back at it ("... was profiled for 24 hours.
+    During this period, 99.94% of requests saw one version"): the one sets up what the other says."""
     out = []
     for span in chosen:
         out.append(span)
         after = [s for s in sentences if s[0] >= span[1]]
-        if text[span[0] : span[1]].rstrip().endswith(":") or (after and _LIST_INTRO.match(text[after[0][0] : after[0][1]])):
+        following = text[after[0][0] : after[0][1]] if after else ""
+        if text[span[0] : span[1]].rstrip().endswith(":") or _LIST_INTRO.match(following):
             out += after
-        elif after and _CONTRAST.match(text[after[0][0] : after[0][1]]):
+        elif _CONTRAST.match(following) or _POINTS_BACK.match(following):
             out.append(after[0])
     return sorted(set(out))
 
