@@ -152,6 +152,23 @@ def test_a_setup_sentence_is_highlighted_with_the_next_one_that_points_back_at_i
     assert "98.1% went through at once" in marked, marked
 
 
+def test_the_first_item_of_an_enumeration_is_highlighted_with_the_items_after_it(tmp_path, embedder, settings_for):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manual.md").write_text(
+        "# Reporting a pothole\n\nThere are two ways that residents may report a pothole. The first is by clicking "
+        "“report a pothole” on the homepage of the city website. Another way is to phone the roads desk and read out "
+        "the street name. Reports are reviewed every Monday.\n\n"
+        "# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
+    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
+        "Where on the city website do I click to report a pothole?")
+    marked = " ".join(_marked(answer))
+    assert "The first is by clicking" in marked and "phone the roads desk" in marked, marked
+    assert "reviewed every Monday" not in marked, marked
+
+
 def test_a_definition_question_highlights_the_sentence_that_defines_the_term(tmp_path, embedder, settings_for):
     from quoteback.pipeline import open_answerer
 

@@ -219,6 +219,8 @@ class Answerer:
 _LIST_INTRO = re.compile(r"(?:This|These|That|Those|It|They|Such|Here|The following)\b[^\n]{0,100}:\s*$")
 _CONTRAST = re.compile(r"(?:However|But|Yet|Nevertheless|Nonetheless|Still|That said|Even so)\b")
 _POINTS_BACK = re.compile(r"(?:\w+ ){0,2}(?:this|these|such) \w+,")  # "During this period, ..." "In these cases, ..."
+_FIRST = re.compile(r"(?:The first|First,|Firstly,|One (?:way|option|reason|method) (?:is|was))\b")
+_NEXT_ITEM = re.compile(r"(?:The (?:second|third|fourth|next|last|other)|Another|Second(?:ly)?,|Third(?:ly)?,|Next,|Finally,|Lastly,)\b")
 
 
 def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
@@ -227,7 +229,9 @@ def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], 
     when one of these applies:"), and the next sentence when that one turns it around ("... is
     not publicly disclosed. However, reports suggest ..."): alone it would say the opposite of
     what the passage says, or opens by pointing back at it ("... was profiled for 24 hours.
-    During this period, 99.94% of requests saw one version"): the one sets up what the other says."""
+    During this period, 99.94% of requests saw one version"): the one sets up what the other says;
+    and the first item of an enumeration is highlighted with the items after it ("The first is by
+    clicking ... Another way is ...")."""
     out = []
     for span in chosen:
         out.append(span)
@@ -235,6 +239,11 @@ def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], 
         following = text[after[0][0] : after[0][1]] if after else ""
         if text[span[0] : span[1]].rstrip().endswith(":") or _LIST_INTRO.match(following):
             out += after
+        elif _FIRST.match(text[span[0] : span[1]]):  # "The first is ... Another way is ...": the whole enumeration
+            for a, b in after:
+                if not _NEXT_ITEM.match(text[a:b]):
+                    break
+                out.append((a, b))
         elif _CONTRAST.match(following) or _POINTS_BACK.match(following):
             out.append(after[0])
     return sorted(set(out))
