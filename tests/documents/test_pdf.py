@@ -335,3 +335,41 @@ def test_numbered_list_in_body_type_is_not_a_heading():
     result = assemble([page])
     heads = [result.text[a:b] for a, b, _ in result.headings]
     assert heads == ["3.5 Incident Handling Checklist", "4 Coordination"]
+
+
+def _footnoted_pdf(path: Path) -> Path:
+    """A sentence with raised footnote marks (after a word, and after a comma-less name before a
+    comma), an exponent after a number, and the footnote itself at the foot of the page."""
+    pdf = fpdf.FPDF(unit="pt", format="letter")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    x, y = 72.0, 100.0
+
+    def put(text: str, size: float = 10, rise: float = 0.0, space: bool = True) -> None:
+        nonlocal x
+        pdf.set_font("Helvetica", size=size)
+        pdf.text(x, y - rise, text)
+        x += pdf.get_string_width(text) + (pdf.get_string_width(" ") if space else 0)
+
+    put("An incident is a violation", space=False)
+    put("1", size=6, rise=4)
+    put("of security policies and Information Systems", space=False)
+    put("5", size=6, rise=4, space=False)
+    put(", March 2006.")
+    x, y = 72.0, 116.0
+    put("The archive holds 10", space=False)
+    put("6", size=6, rise=4)
+    put("records in the basement of the library.")
+    x, y = 72.0, 700.0
+    put("1", size=6, rise=4)
+    put("See the glossary for the terms used in this guide.", size=8)
+    pdf.output(str(path))
+    return path
+
+
+@needs_poppler
+def test_footnote_marks_are_dropped_but_exponents_kept(tmp_path):
+    text = load_document(_footnoted_pdf(tmp_path / "notes.pdf")).text
+    assert "a violation of security policies and Information Systems, March 2006." in text, text
+    assert re.search(r"holds 10 ?6 records", text), text  # an exponent is no footnote mark
+    assert "See the glossary" in text

@@ -118,7 +118,7 @@ def _poppler_pages(source: str) -> tuple[list[Page], str | None, str | None]:
             lines = []
             for line_xml in _LINE.findall(block_xml):
                 words = [(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in _WORD.findall(line_xml)]
-                words = [w for w in words if w[4].strip()]
+                words = _without_note_marks([w for w in words if w[4].strip()])
                 if words:
                     sizes = sorted(w[3] - w[1] for w in words)
                     lines.append(Line(_join_words(words), min(w[0] for w in words), min(w[1] for w in words),
@@ -129,6 +129,36 @@ def _poppler_pages(source: str) -> tuple[list[Page], str | None, str | None]:
     if not pages:
         raise DocumentError("broken PDF (no pages)")
     return pages, title or None, iso_date(meta.get("CreationDate"))
+
+
+_MARK = re.compile(r"[0-9]{1,3}|[*†‡§]")
+
+
+def _without_note_marks(words: list[tuple[float, float, float, float, str]]) -> list[tuple[float, float, float, float, str]]:
+    """A line's words without footnote marks: a number (or *, †) in smaller type, raised, set against
+    the word before it (`violation¹ of` would read `violation 1 of`; `Systems⁵, March` keeps its
+    comma against `Systems`). An exponent after a number (`10⁶`) or a short unit (`km²`) is kept."""
+    if len(words) < 2:
+        return words
+    height = sorted(w[3] - w[1] for w in words)[len(words) // 2]
+    bottom = sorted(w[3] for w in words)[len(words) // 2]
+    kept = [words[0]]
+    glue = False  # the word before was a dropped mark, set against this one
+    for prev, word in zip(words, words[1:]):
+        if glue and word[4][:1] in ",.;:)”’\"":
+            last = kept[-1]
+            kept[-1] = (last[0], last[1], word[2], last[3], last[4] + word[4])
+            glue = False
+            continue
+        glue = False
+        gap = word[0] - prev[2]
+        mark = (_MARK.fullmatch(word[4]) and word[3] - word[1] < 0.8 * height and bottom - word[3] > 0.2 * height
+                and gap < 0.2 * height and (len(prev[4]) >= 4 or not prev[4][-1:].isalnum()) and not prev[4][-1:].isdigit())
+        if mark:
+            glue = True
+        else:
+            kept.append(word)
+    return kept
 
 
 def _join_words(words: list[tuple[float, float, float, float, str]]) -> str:
