@@ -182,3 +182,21 @@ def test_a_definition_question_highlights_the_sentence_that_defines_the_term(tmp
     answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
         "What does over-engineering mean when reviewing code?")
     assert any("more generic than it needs to be" in m for m in _marked(answer)), _marked(answer)
+
+
+def test_a_table_row_holding_the_code_asked_about_is_an_answer_however_low_its_cosine(tmp_path, embedder, settings_for):
+    """A row of codes and references embeds far from the question; it holds the code asked about
+    verbatim: an exact lookup, quoted as the answer rather than declined for its low cosine."""
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    refs = " | ".join(f"CIS CSC {i}, {i + 6} COBIT 5 DSS0{i % 9 + 1}.0{i % 7 + 1} ISA 62443-2-1:2009 4.3.{i} NIST SP 800-53 Rev. 4 AU-{i}, CA-{i}"
+                      for i in range(1, 9))
+    things = ["network", "physical environment", "personnel activity", "malicious code", "external service provider"]
+    for i, thing in enumerate(things, 1):
+        (corpus / f"core-{i}.txt").write_text(f"{refs} | DE.CM-{i}: The {thing} is monitored | {refs}\n")
+    answerer = open_answerer(settings_for(corpus), embedder=embedder).answerer
+    answer = answerer.ask("What outcome does subcategory DE.CM-3 of the framework core describe?")
+    assert answer.quotes and "DE.CM-3:" in answer.quotes[0].text, answer.message
+    assert answer.outcome == "answer" and answer.confidence < answerer.settings.related_from, (answer.outcome, answer.confidence)

@@ -139,18 +139,23 @@ class Answerer:
 
     def judge(self, query: str, hits: Sequence[Hit], vector: np.ndarray) -> tuple[str, float, Signals | None]:
         """The outcome, the confidence that the first passage answers, and the signals it looked
-        at: below the cosine floor the question is off the documents' topic (declined); otherwise
-        the calibrated score decides."""
+        at: when no passage found comes within the cosine floor, the question is off the documents'
+        topic (declined; the first passage may sit lower when it holds the code asked about);
+        otherwise the calibrated score decides."""
         if not hits:
             return "declined", 0.0, None
         found = signals(query, hits, self.index, vector)
         confidence = self.calibrator.confidence(found)
-        if hits[0].dense < self.settings.abstain_below or confidence < self.settings.related_from:
+        if topic_cosine(hits) < self.settings.abstain_below:
+            return "declined", confidence, found
+        # the code asked about, verbatim: an exact lookup, however the words embed (a table row)
+        lookup = identifier_share(self.index.passages[hits[0].passage_id].text, identifiers(query)) == 1.0
+        if confidence < self.settings.related_from and not lookup:
             return "declined", confidence, found
         if found.type_missing:  # asked how many / when / who, and the passage holds no such thing
             return "related", confidence, found
-        if identifier_share(self.index.passages[hits[0].passage_id].text, identifiers(query)) == 1.0:
-            return "answer", confidence, found  # the code asked about, verbatim: an exact lookup, however the words embed
+        if lookup:
+            return "answer", confidence, found
         return ("answer" if confidence >= self.settings.answer_from else "related"), confidence, found
 
     def compose(self, question: str, query: str, hits: Sequence[Hit], vector: np.ndarray, k: int) -> Answer:
@@ -258,6 +263,12 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
 def _overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
     """Share of the smaller passage's word trigrams found in the other: 1.0 for a copy or an excerpt."""
     return len(a & b) / max(1, min(len(a), len(b)))
+
+
+def topic_cosine(hits: Sequence[Hit]) -> float:
+    """How near the documents come to the question: the best passage cosine among the hits (the
+    first hit may rank first for holding the code asked about, with a lower cosine)."""
+    return max((h.dense for h in hits), default=-1.0)
 
 
 def decline_message(question: str) -> str:

@@ -43,7 +43,7 @@ class Settings:
     quote_margin: float = 0.15  # further quotes only when their score is within this of the first
     candidates: int = 100  # passages each retriever hands to fusion
     feedback: int = 0  # >0: relevance feedback from this many top passages (broad topic searches; off for Q&A)
-    abstain_below: float = 0.25  # dense cosine of the best passage under which we decline (off topic)
+    abstain_below: float = 0.25  # when no passage found comes this near (dense cosine), decline: off topic
     answer_from: float = 0.325  # calibrated confidence from which the first quote is given as the answer (dev-tuned)
     related_from: float = 0.10  # ... from which the closest passages are shown as related; below: declined
     max_question_chars: int = 2000

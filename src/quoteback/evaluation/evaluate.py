@@ -13,7 +13,7 @@ from ..build import IndexBuilder
 from ..status import settings_fingerprint
 from .datasets import Dataset, doc_id, eval_root, index_folder, load_dataset, materialise
 from ..embeddings import Embedder
-from ..answer import Answer, Answerer
+from ..answer import Answer, Answerer, topic_cosine
 from ..answerability import Signals
 from .honesty import honesty
 from ..index import Index
@@ -43,7 +43,7 @@ class ConfigResult:
     per_query: dict[str, dict[str, float]]
     runs: dict[str, list[tuple[str, float]]]  # query id -> ranked (unit id, score)
     top_passage: dict[str, int]
-    top_dense: dict[str, float]  # cosine of the best passage: what abstention looks at
+    top_dense: dict[str, float]  # how near the documents come (`topic_cosine`): what the cosine floor looks at
     shown: dict[str, list[int]] = field(default_factory=dict)  # the passages a user would see quoted (first 3)
     answers: dict[str, Answer] = field(default_factory=dict)  # main configuration: what `ask` would reply
     signals: dict[str, Signals] = field(default_factory=dict)  # main configuration: what the confidence looked at
@@ -151,10 +151,11 @@ class Evaluator:
                 ranked.setdefault(units[hit.passage_id], hit.score)
             runs[qid] = list(ranked.items())[:100]
             top_passage[qid] = hits[0].passage_id if hits else -1
-            top_dense[qid] = hits[0].dense if hits else -1.0
+            seen = hits[: 3 * self.settings.k]  # what `Answerer.ask` judges
+            top_dense[qid] = topic_cosine(seen)
             shown[qid] = [h.passage_id for h in hits[:3]]
             if answerer is not None and hits:
-                answers[qid] = answerer.compose(text, text, hits[: 3 * answerer.settings.k], vector, answerer.settings.k)
+                answers[qid] = answerer.compose(text, text, seen, vector, answerer.settings.k)
                 found[qid] = answers[qid].signals
         judged = {q: runs[q] for q in ids if q in qrels}
         per_query, metrics = score_runs(qrels, {q: dict(ranked) for q, ranked in judged.items()})
