@@ -132,9 +132,22 @@ def test_a_hedge_is_highlighted_with_the_however_that_turns_it(tmp_path, embedde
         "# Harbour works\n\nWhat will the contractor do at the harbour?\n\nThe exact scope of the contractor's work at "
         "the harbour is not publicly disclosed. However, reports suggest that it is dredging the channel and rebuilding "
         "the north pier.\n\n# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
-    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask("What will the contractor do at the harbour?")
-    marked = " ".join(_marked(answer))
+    answerer = open_answerer(settings_for(corpus), embedder=embedder).answerer
+    marked = " ".join(_marked(answerer.ask("What will the contractor do at the harbour?")))
     assert "dredging the channel" in marked, marked
+
+
+def test_a_definition_asked_for_is_highlighted_alone(tmp_path, embedder, settings_for):
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "faq.md").write_text(
+        "# The mission\n\nThe UN mission in the delta, known as DELTAMIS, was established in 2013 to guard the "
+        "river ports. However, the ports have stayed unsafe, and the UN is now reducing its presence.\n\n"
+        "# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
+    marked = _marked(open_answerer(settings_for(corpus), embedder=embedder).answerer.ask("What is DELTAMIS?"))
+    assert any("known as DELTAMIS" in m for m in marked) and not any("reducing its presence" in m for m in marked), marked
 
 
 def test_a_setup_sentence_is_highlighted_with_the_next_one_that_points_back_at_it(tmp_path, embedder, settings_for):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 import numpy as np
 
@@ -218,7 +218,8 @@ class Answerer:
         score = vectors @ vector + 1.0 * overlap - 0.3 * missing + 0.3 * defining
         best = float(score.max())
         chosen = [s for s, v in zip(candidates, score) if v >= best - 0.03]
-        return [list(s) for s in _continued(chosen, sentences, text)]
+        complete = {s for s, d in zip(candidates, defining) if d}  # a definition asked for stands alone
+        return [list(s) for s in _continued(chosen, sentences, text, complete)]
 
 
 _LIST_INTRO = re.compile(r"(?:This|These|That|Those|It|They|Such|Here|The following)\b[^\n]{0,100}:\s*$")
@@ -228,7 +229,8 @@ _FIRST = re.compile(r"(?:The first|First,|Firstly,|One (?:way|option|reason|meth
 _NEXT_ITEM = re.compile(r"(?:The (?:second|third|fourth|next|last|other)|Another|Second(?:ly)?,|Third(?:ly)?,|Next,|Finally,|Lastly,)\b")
 
 
-def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], text: str,
+               complete: Collection[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """A chosen sentence is highlighted with what completes it in the quote: the list it
     introduces ("... are as follows:", or a short next sentence that does: "This should be done
     when one of these applies:"), and the next sentence when that one turns it around ("... is
@@ -236,7 +238,8 @@ def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], 
     what the passage says, or opens by pointing back at it ("... was profiled for 24 hours.
     During this period, 99.94% of requests saw one version"): the one sets up what the other says;
     and the first item of an enumeration is highlighted with the items after it ("The first is by
-    clicking ... Another way is ...")."""
+    clicking ... Another way is ..."). A sentence in `complete` (the definition a "What is X?"
+    question asked for) takes no next sentence."""
     out = []
     for span in chosen:
         out.append(span)
@@ -249,7 +252,7 @@ def _continued(chosen: list[tuple[int, int]], sentences: list[tuple[int, int]], 
                 if not _NEXT_ITEM.match(text[a:b]):
                     break
                 out.append((a, b))
-        elif _CONTRAST.match(following) or _POINTS_BACK.match(following):
+        elif span not in complete and (_CONTRAST.match(following) or _POINTS_BACK.match(following)):
             out.append(after[0])
     return sorted(set(out))
 
