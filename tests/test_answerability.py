@@ -88,113 +88,82 @@ def _marked(answer) -> list[str]:
     return [quote.text[a - quote.start : b - quote.start] for a, b in quote.highlights]
 
 
-def test_a_table_caption_is_not_the_highlight_when_a_row_answers(tmp_path, embedder, settings_for):
+def _highlighted(tmp_path, embedder, settings_for, markdown: str, question: str) -> list[str]:
+    """What the first quote highlights for `question`, asked of one markdown file (and an
+    unrelated section after it, so the corpus has more than the answer)."""
     from quoteback.pipeline import open_answerer
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "store.md").write_text(
+    (corpus / "doc.md").write_text(markdown + "\n\n# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
+    return _marked(open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(question))
+
+
+def test_a_table_caption_is_not_the_highlight_when_a_row_answers(tmp_path, embedder, settings_for):
+    marked = _highlighted(tmp_path, embedder, settings_for,
         "# Key-value store design\n\nTable 1: Summary of techniques used in the store and their advantages.\n\n"
         "| Problem | Technique | Advantage |\n|---|---|---|\n| Partitioning | Consistent hashing | Incremental scalability |\n"
         "| Handling temporary failures | Sloppy quorum and hinted handoff | High availability when replicas are down |\n"
         "| Membership | Gossip protocol | No central registry |\n\n"
-        "# Operations\n\nThe store is deployed in three regions and upgraded every week.\n")
-    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
+        "# Operations\n\nThe store is deployed in three regions and upgraded every week.",
         "Which technique does the store use to deal with temporary failures?")
-    marked = _marked(answer)
     assert any("Sloppy quorum and hinted handoff" in m for m in marked), marked
     assert not any(m.startswith("Table 1") for m in marked), marked
 
 
 def test_a_sentence_followed_by_a_list_introduction_takes_the_list(tmp_path, embedder, settings_for):
-    from quoteback.pipeline import open_answerer
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "review.md").write_text(
+    marked = " ".join(_highlighted(tmp_path, embedder, settings_for,
         "# Review speed\n\nReviews should be fast. In order to speed up reviews, a reviewer may approve a change while "
         "still leaving unresolved comments on it. This should be done when at least one of the following applies:\n\n"
         "* The reviewer is confident that the author will address all the remaining comments.\n"
-        "* The remaining comments are minor, such as sorting imports.\n\n"
-        "# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
-    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
-        "When is it fine to approve a change while still leaving unresolved comments?")
-    marked = " ".join(_marked(answer))
+        "* The remaining comments are minor, such as sorting imports.",
+        "When is it fine to approve a change while still leaving unresolved comments?"))
     assert "leaving unresolved comments on it." in marked and "The remaining comments are minor" in marked, marked
 
 
 def test_a_hedge_is_highlighted_with_the_however_that_turns_it(tmp_path, embedder, settings_for):
-    from quoteback.pipeline import open_answerer
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "faq.md").write_text(
+    marked = " ".join(_highlighted(tmp_path, embedder, settings_for,
         "# Harbour works\n\nWhat will the contractor do at the harbour?\n\nThe exact scope of the contractor's work at "
         "the harbour is not publicly disclosed. However, reports suggest that it is dredging the channel and rebuilding "
-        "the north pier.\n\n# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
-    answerer = open_answerer(settings_for(corpus), embedder=embedder).answerer
-    marked = " ".join(_marked(answerer.ask("What will the contractor do at the harbour?")))
+        "the north pier.",
+        "What will the contractor do at the harbour?"))
     assert "dredging the channel" in marked, marked
 
 
 def test_a_definition_asked_for_is_highlighted_alone(tmp_path, embedder, settings_for):
-    from quoteback.pipeline import open_answerer
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "faq.md").write_text(
+    marked = _highlighted(tmp_path, embedder, settings_for,
         "# The mission\n\nThe UN mission in the delta, known as DELTAMIS, was established in 2013 to guard the "
-        "river ports. However, the ports have stayed unsafe, and the UN is now reducing its presence.\n\n"
-        "# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
-    marked = _marked(open_answerer(settings_for(corpus), embedder=embedder).answerer.ask("What is DELTAMIS?"))
+        "river ports. However, the ports have stayed unsafe, and the UN is now reducing its presence.",
+        "What is DELTAMIS?")
     assert any("known as DELTAMIS" in m for m in marked) and not any("reducing its presence" in m for m in marked), marked
 
 
 def test_a_setup_sentence_is_highlighted_with_the_next_one_that_points_back_at_it(tmp_path, embedder, settings_for):
-    from quoteback.pipeline import open_answerer
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "study.md").write_text(
+    marked = " ".join(_highlighted(tmp_path, embedder, settings_for,
         "# Measurements\n\nIn a further experiment, how often the billing service had to retry a call was recorded "
         "for a week. During this week, 98.1% went through at once and 1.7% at the second attempt. The rest "
-        "timed out.\n\n# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
-    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
-        "How often did the billing service actually have to retry a call?")
-    marked = " ".join(_marked(answer))
+        "timed out.",
+        "How often did the billing service actually have to retry a call?"))
     assert "98.1% went through at once" in marked, marked
 
 
 def test_the_first_item_of_an_enumeration_is_highlighted_with_the_items_after_it(tmp_path, embedder, settings_for):
-    from quoteback.pipeline import open_answerer
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "manual.md").write_text(
+    marked = " ".join(_highlighted(tmp_path, embedder, settings_for,
         "# Reporting a pothole\n\nThere are two ways that residents may report a pothole. The first is by clicking "
         "“report a pothole” on the homepage of the city website. Another way is to phone the roads desk and read out "
-        "the street name. Reports are reviewed every Monday.\n\n"
-        "# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
-    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
-        "Where on the city website do I click to report a pothole?")
-    marked = " ".join(_marked(answer))
+        "the street name. Reports are reviewed every Monday.",
+        "Where on the city website do I click to report a pothole?"))
     assert "The first is by clicking" in marked and "phone the roads desk" in marked, marked
     assert "reviewed every Monday" not in marked, marked
 
 
 def test_a_definition_question_highlights_the_sentence_that_defines_the_term(tmp_path, embedder, settings_for):
-    from quoteback.pipeline import open_answerer
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "review.md").write_text(
+    marked = _highlighted(tmp_path, embedder, settings_for,
         "# Complexity\n\nA particular type of complexity is **over-engineering**, where developers have made the code "
         "more generic than it needs to be. Reviewers should be especially vigilant about over-engineering. "
-        "Encourage developers to solve the problem they know needs to be solved now.\n\n"
-        "# Holidays\n\nThe office is closed between the two holidays at the end of the year.\n")
-    answer = open_answerer(settings_for(corpus), embedder=embedder).answerer.ask(
+        "Encourage developers to solve the problem they know needs to be solved now.",
         "What does over-engineering mean when reviewing code?")
-    assert any("more generic than it needs to be" in m for m in _marked(answer)), _marked(answer)
+    assert any("more generic than it needs to be" in m for m in marked), marked
 
 
 def test_a_table_row_holding_the_code_asked_about_is_an_answer_however_low_its_cosine(tmp_path, embedder, settings_for):
