@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from quoteback.answerability import COEFFICIENTS, NAMES, Calibrator, defines, fit, reliability, type_missing
+from quoteback.answerability import COEFFICIENTS, NAMES, Calibrator, fit, reliability, type_missing
 
 
 def test_fit_is_deterministic_and_finds_the_telling_signal():
@@ -38,19 +38,6 @@ def test_the_shipped_coefficients_match_the_signals():
 ])
 def test_the_kind_of_answer_asked_for(question, sentence, missing):
     assert type_missing(question, sentence) == missing
-
-
-@pytest.mark.parametrize("question, sentence, defined", [
-    ("What does over-engineering mean when reviewing code?",
-     "A particular type of complexity is **over-engineering**, where developers made the code too generic.", True),
-    ("What does over-engineering mean?", "Reviewers should be especially vigilant about over-engineering.", False),
-    ("What is MINUSMA?", "The UN mission in Mali, known as MINUSMA, was established in 2013.", True),
-    ("What is the Wagner Group?", "The Wagner Group is a Russian private military company.", True),
-    ("What is the Wagner Group?", "Reports link the Wagner Group to the Kremlin.", False),
-    ("Who is the Wagner Group?", "The Wagner Group is a Russian private military company.", False),  # not a definition question
-])
-def test_a_definition_question_and_a_sentence_that_defines_the_term(question, sentence, defined):
-    assert defines(question, sentence) is defined
 
 
 def test_three_outcomes_on_the_shipped_corpus(seed_ready):

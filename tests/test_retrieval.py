@@ -143,6 +143,43 @@ def test_a_passage_holding_the_asked_identifier_verbatim_comes_first(tmp_path, e
         assert answerer.index.passages[first.passage_id].document == f"core-{i}.txt"
 
 
+@pytest.mark.parametrize("question, sentence, defined", [
+    ("What does over-engineering mean when reviewing code?",
+     "A particular type of complexity is **over-engineering**, where developers made the code too generic.", True),
+    ("What does over-engineering mean?", "Reviewers should be especially vigilant about over-engineering.", False),
+    ("What is MINUSMA?", "The UN mission in Mali, known as MINUSMA, was established in 2013.", True),
+    ("What is the Wagner Group?", "The Wagner Group is a Russian private military company.", True),
+    ("What is the Wagner Group?", "Reports link the Wagner Group to the Kremlin.", False),
+    ("Who is the Wagner Group?", "The Wagner Group is a Russian private military company.", False),  # not a definition question
+    ("According to the incident handling guide, what exactly counts as a computer security incident?",
+     "A computer security incident is a violation or imminent threat of violation of security policies.", True),
+    ("According to the guide, what exactly counts as a computer security incident?",
+     "Keywords: computer security incident; incident handling; incident response", False),
+])
+def test_a_definition_question_and_a_sentence_that_defines_the_term(question, sentence, defined):
+    from quoteback.retrieval import defines
+
+    assert defines(question, sentence) is defined
+
+
+def test_a_definition_question_prefers_the_passage_that_defines_the_term(tmp_path, embedder, settings_for):
+    """A keyword list and a list item naming the term match its words best; the passage saying what it is answers."""
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "guide.md").write_text(
+        "# Keywords\n\ncomputer security incident; incident handling; incident response; computer security\n\n"
+        "# Policy elements\n\n* Definition of computer security incidents and related terms\n"
+        "* Organizational structure and definition of roles, responsibilities, and levels of authority\n\n"
+        "# Events and incidents\n\nAn event is any observable occurrence in a system or network. A computer security "
+        "incident is a violation or imminent threat of violation of computer security policies, acceptable use "
+        "policies, or standard security practices.\n")
+    answerer = open_answerer(settings_for(corpus), embedder=embedder).answerer
+    first = answerer.retriever.search("According to the guide, what exactly counts as a computer security incident?", 1)[0]
+    assert "imminent threat of violation" in answerer.index.passages[first.passage_id].text
+
+
 def test_coverage_ceiling_bounds_coverage(index):
     """Read from the posting lists, never below what a sentence holds: a stop word's stem counts
     ("its" asked stems to "it", which BM25 dropped as a stop word), the title's words may add."""

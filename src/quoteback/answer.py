@@ -17,8 +17,8 @@ from .documents import Document
 from .embeddings import Encoder
 from .fusion import Fusion
 from .index import Index
-from .answerability import Calibrator, Signals, answering_sentences, defines, signals, type_missing
-from .retrieval import Hit, Retriever, identifier_share, identifiers
+from .answerability import Calibrator, Signals, answering_sentences, signals, type_missing
+from .retrieval import Hit, Retriever, defines, identifier_share, identifiers
 from .settings import Settings
 
 _WORD = re.compile(r"\w+")

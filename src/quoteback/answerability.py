@@ -135,25 +135,6 @@ def type_missing(question: str, text: str) -> float:
     return 0.0
 
 
-_DEFINITION_QUESTION = re.compile(
-    r"^\W*(?:what(?:'s| is| are| does| do)|define|what is meant by)\s+(?:an?\s+|the\s+)?(.{2,60}?)(?:\s+(?:mean|stand for)\b[^?]*)?\s*\??\s*$", re.I)
-
-
-def defines(question: str, text: str) -> bool:
-    """For a definition question ("What does over-engineering mean?", "What is MINUSMA?"),
-    whether `text` states what the term is: "X is …", "X means …", "X, where …", "is X, where …",
-    "known as X", "called X"; False for any other question."""
-    asked = _DEFINITION_QUESTION.match(question.strip())
-    if not asked:
-        return False
-    term = rf"\W{{0,3}}{re.escape(asked.group(1).strip())}\W{{0,3}}"  # "**over-engineering**", "“MINUSMA”"
-    frames = (rf"\b{term}\s*(?:is|are|was|were|means?|refers? to|stands? for|denotes)\b",
-              rf"\b{term}\s*,\s*(?:where|which|when|i\.e\.)",
-              rf"\b(?:known as|called|termed|named)\s+{term}",
-              rf"\b(?:is|are)\s+(?:an?\s+|the\s+)?{term}\s*,\s*(?:where|which|when|i\.e\.)")
-    return any(re.search(frame, text, re.I) for frame in frames)
-
-
 @dataclass(frozen=True)
 class Calibrator:
     """confidence = sigmoid(bias + weights · signals), fitted on the development sets."""
