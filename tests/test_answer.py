@@ -106,3 +106,34 @@ def test_duplicate_and_overlapping_passages_are_quoted_once(tmp_path, settings_f
     assert len(lighthouse) == 1
     sources = {lighthouse[0].document} | {s.document for s in lighthouse[0].also_in}
     assert sources == {"a.txt", "b.txt", "c.md"}
+
+
+def test_a_quote_that_announces_a_list_goes_on_to_the_list(tmp_path, settings_for, embedder):
+    """The passage saying "listed below" is quoted with the passage after it (in its section):
+    one exact slice across both, the list shown once, not promised and left out."""
+    from quoteback.answer import announced
+    from quoteback.pipeline import open_answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = ("# Attack vectors\n\nIncidents can occur in countless ways, so organizations should prepare for the common "
+            "attack vectors. The attack vectors listed below are not a definitive classification of incidents; they "
+            "are common methods of attack.\n\n"
+            "* Web: An attack executed from a website or web-based application.\n"
+            "* Email: An attack executed via an email message or attachment.\n\n"
+            "# Holidays\n\nThe office is closed between the two holidays at the end of the year. Staff on call are "
+            "listed in the rota.\n\n# Parking\n\nVisitors park behind the building.\n")
+    (corpus / "guide.md").write_text(text)
+    opened = open_answerer(settings_for(corpus), embedder=embedder)
+    index = opened.answerer.index
+    intro = next(i for i, p in enumerate(index.passages) if "listed below" in p.text)
+    assert "Email:" not in index.passages[intro].text  # two passages: the test means something
+    assert announced(index, intro) is index.passages[intro + 1]
+    assert all(announced(index, i) is None for i in range(len(index.passages)) if i != intro)  # "listed in the rota" announces nothing
+
+    answer = opened.answerer.ask("Which attack vectors are common?")
+    quote = answer.quotes[0]
+    source = index.documents[quote.document].text
+    assert source[quote.start : quote.end] == quote.text
+    assert "listed below" in quote.text and "Email: An attack executed via an email" in quote.text
+    assert sum("Email: An attack" in q.text for q in answer.quotes) == 1

@@ -17,6 +17,7 @@ from .documents import Document
 from .embeddings import Encoder
 from .fusion import Fusion
 from .index import Index
+from .passages import Passage
 from .answerability import Calibrator, Signals, answering_sentences, signals, type_missing
 from .retrieval import Hit, Retriever, defines, identifier_share, identifiers
 from .settings import Settings
@@ -175,6 +176,8 @@ class Answerer:
         for hit in hits:
             p = self.index.passages[hit.passage_id]
             doc = self.index.documents[p.document]
+            if any(q.document == p.document and q.start <= p.start and p.end <= q.end for _, q in quotes):
+                continue  # already quoted whole, as what an earlier quote announced
             key = _shingles(p.text)
             same = next((q for other, q in quotes if _overlap(key, other) >= 0.8), None)
             if same is not None:
@@ -183,8 +186,15 @@ class Answerer:
                 continue
             if len(quotes) == k or hit.score < hits[0].score - self.settings.quote_margin:
                 continue
-            quote = Quote(p.text, doc.path, doc.title, doc.date, p.start, p.end, round(hit.score, 4),
-                          self._highlights(hit.passage_id, doc.text, vector, query), **_where(doc, p.start, p.end))
+            highlights = self._highlights(hit.passage_id, doc.text, vector, query)
+            end = p.end
+            follow = announced(self.index, hit.passage_id)
+            if follow is not None:  # "... listed below": the quote goes on to what it announces
+                end = follow.end
+                if highlights and highlights[-1][1] == p.sentences[-1][1]:
+                    highlights += [list(s) for s in follow.sentences]
+            quote = Quote(doc.text[p.start : end], doc.path, doc.title, doc.date, p.start, end, round(hit.score, 4),
+                          highlights, **_where(doc, p.start, end))
             quotes.append((key, quote))
         return [q for _, q in quotes]
 
@@ -220,6 +230,24 @@ class Answerer:
         chosen = [s for s, v in zip(candidates, score) if v >= best - 0.03]
         complete = {s for s, d in zip(candidates, defining) if d}  # a definition asked for stands alone
         return [list(s) for s in _continued(chosen, sentences, text, complete)]
+
+
+_ANNOUNCES = re.compile(r":\s*$|\b(?:listed|shown|given|described|outlined|summari[sz]ed|presented) below\b|\bas follows\b", re.I)
+
+
+def announced(index: Index, passage_id: int) -> Passage | None:
+    """The passage right after this one when this one ends by announcing it ("The attack vectors
+    listed below are ...", "... as follows:") and both sit in the same section: quoted alone, the
+    first would promise a list the reader never sees."""
+    p = index.passages[passage_id]
+    if not p.sentences or passage_id + 1 >= len(index.passages):
+        return None
+    after = index.passages[passage_id + 1]
+    doc = index.documents[p.document]
+    a, b = p.sentences[-1]
+    if after.document != p.document or not _ANNOUNCES.search(doc.text[a:b]) or doc.section_at(after.start) != doc.section_at(p.start):
+        return None
+    return after
 
 
 _LIST_INTRO = re.compile(r"(?:This|These|That|Those|It|They|Such|Here|The following)\b[^\n]{0,100}:\s*$")
