@@ -176,7 +176,7 @@ class Answerer:
         for hit in hits:
             p = self.index.passages[hit.passage_id]
             doc = self.index.documents[p.document]
-            if any(q.document == p.document and q.start <= p.start and p.end <= q.end for _, q in quotes):
+            if _inside(quotes, p):
                 continue  # already quoted whole, as what an earlier quote announced
             key = _shingles(p.text)
             same = next((q for other, q in quotes if _overlap(key, other) >= 0.8), None)
@@ -189,7 +189,7 @@ class Answerer:
             highlights = self._highlights(hit.passage_id, doc.text, vector, query)
             end = p.end
             follow = announced(self.index, hit.passage_id)
-            if follow is not None:  # "... listed below": the quote goes on to what it announces
+            if follow is not None and not _inside(quotes, follow):  # "... listed below": the quote goes on to what it announces
                 end = follow.end
                 if highlights and highlights[-1][1] == p.sentences[-1][1]:
                     highlights += [list(s) for s in follow.sentences]
@@ -245,9 +245,15 @@ def announced(index: Index, passage_id: int) -> Passage | None:
     after = index.passages[passage_id + 1]
     doc = index.documents[p.document]
     a, b = p.sentences[-1]
-    if after.document != p.document or not _ANNOUNCES.search(doc.text[a:b]) or doc.section_at(after.start) != doc.section_at(p.start):
+    if (after.document != p.document or doc.text[p.end : after.start].strip() or not _ANNOUNCES.search(doc.text[a:b])
+            or doc.section_at(after.start) != doc.section_at(p.start)):
         return None
     return after
+
+
+def _inside(quotes: list[tuple[set[tuple[str, ...]], Quote]], p: Passage) -> bool:
+    """Whether one of the quotes already holds the whole passage."""
+    return any(q.document == p.document and q.start <= p.start and p.end <= q.end for _, q in quotes)
 
 
 _LIST_INTRO = re.compile(r"(?:This|These|That|Those|It|They|Such|Here|The following)\b[^\n]{0,100}:\s*$")
