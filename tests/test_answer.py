@@ -128,7 +128,7 @@ def test_a_quote_that_announces_a_list_goes_on_to_the_list(tmp_path, settings_fo
     index = opened.answerer.index
     intro = next(i for i, p in enumerate(index.passages) if "listed below" in p.text)
     assert "Email:" not in index.passages[intro].text  # two passages: the test means something
-    assert announced(index, intro) is index.passages[intro + 1]
+    assert announced(index, intro) == index.passages[intro + 1]  # a passage is a value: a lazily read index gives a new object each time
     assert all(announced(index, i) is None for i in range(len(index.passages)) if i != intro)  # "listed in the rota" announces nothing
 
     answer = opened.answerer.ask("Which attack vectors are common?")
