@@ -145,7 +145,10 @@ class Answerer:
         otherwise the calibrated score decides."""
         if not hits:
             return "declined", 0.0, None
-        found = signals(query, hits, self.index, vector)
+        top = hits[0].passage_id
+        text = self.index.documents[self.index.passages[top].document].text
+        highlighted = " ".join(text[a:b] for a, b in self._highlights(top, text, vector, query))
+        found = signals(query, hits, self.index, vector, highlighted)
         confidence = self.calibrator.confidence(found)
         if topic_cosine(hits) < self.settings.abstain_below:
             return "declined", confidence, found

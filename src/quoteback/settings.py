@@ -44,7 +44,7 @@ class Settings:
     candidates: int = 100  # passages each retriever hands to fusion
     feedback: int = 0  # >0: relevance feedback from this many top passages (broad topic searches; off for Q&A)
     abstain_below: float = 0.25  # when no passage found comes this near (dense cosine), decline: off topic
-    answer_from: float = 0.325  # calibrated confidence from which the first quote is given as the answer (dev-tuned)
+    answer_from: float = 0.35  # calibrated confidence from which the first quote is given as the answer (dev-tuned)
     related_from: float = 0.10  # ... from which the closest passages are shown as related; below: declined
     max_question_chars: int = 2000
     index_type: str = "auto"  # auto | flat | ivf (8-bit codes, candidates re-ranked by the stored vectors) | ivf-flat (float32 lists: 4x the memory) | hnsw

@@ -14,7 +14,7 @@ from ..status import settings_fingerprint
 from .datasets import Dataset, doc_id, eval_root, index_folder, load_dataset, materialise
 from ..embeddings import Embedder
 from ..answer import Answer, Answerer, topic_cosine
-from ..answerability import Signals
+from ..answerability import Calibrator, Signals
 from .honesty import honesty
 from ..index import Index
 from ..index.backends import open_backend
@@ -87,8 +87,9 @@ class EvalResult:
 
 class Evaluator:
     def __init__(self, settings: Settings, configs: list[str] | None = None, embedder: Embedder | None = None,
-                 split: str = "test") -> None:
+                 split: str = "test", calibrator: Calibrator | None = None) -> None:
         self.settings = settings
+        self.calibrator = calibrator  # None: the shipped one
         self.split = split
         self.configs = configs or DEFAULT_CONFIGS
         unknown = set(self.configs) - set(CONFIGS)
@@ -111,7 +112,7 @@ class Evaluator:
         texts = [dataset.queries[q] for q in ids] + list(dataset.unanswerable.values())
         vectors = self.embedder.encode(texts)
         all_ids = ids + list(dataset.unanswerable)
-        answerer = Answerer(index, self.embedder, self.settings)
+        answerer = Answerer(index, self.embedder, self.settings, self.calibrator)
         results = [self._config(name, index, units, qrels, all_ids, texts, vectors, answerer if name == self.configs[-1] else None)
                    for name in self.configs]
         out = EvalResult(dataset.name, len(ids), results, data=dataset, index=index, qrels=qrels, split=self.split)

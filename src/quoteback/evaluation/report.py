@@ -48,7 +48,7 @@ def honesty_summary(result: EvalResult) -> str:
         lines.append(row(key.replace("_", " "), h[key]))
     if "at_95_answered" in h:
         p = h["at_95_answered"]
-        lines.append(f"  at >=95% answerable answered directly (answer from {p['threshold']:.2f}): "
+        lines.append(f"  at >=95% answerable answered directly (answer from {p['threshold']:.3f}, {p['answered']:.1%} answered): "
                      f"{p['unanswerable_not_answered']:.1%} of unanswerable declined or related")
     if h.get("highlight_accuracy") and h["highlight_accuracy"]["share"] is not None:
         a = h["highlight_accuracy"]
