@@ -91,8 +91,8 @@ def test_shipped_question_set(tmp_path, monkeypatch):
     honesty = result.honesty
     assert honesty["unanswerable_off-topic"]["declined"] == 1.0
     assert honesty["unanswerable_on-topic"]["answer"] <= 0.3  # at least 7 of the 10 declined or related only
-    assert honesty["answerable"]["answer"] >= 0.95 and honesty["answerable"]["declined"] == 0.0
-    assert honesty["highlight_accuracy"]["share"] >= 0.8  # measured 0.842 (16 of 19); the target 0.9 is not met yet (README)
+    assert honesty["answerable"]["answer"] >= 0.95 and honesty["answerable"]["declined"] == 0.0  # measured 1.0 (21 of 21)
+    assert honesty["highlight_accuracy"]["share"] >= 0.8  # measured 0.947 (18 of 19; target 0.9); README
     from quoteback.evaluation.report import honesty_summary
 
     summary = honesty_summary(result)  # each miss is named with what was highlighted instead
@@ -141,3 +141,5 @@ def test_a_phrase_set_of_real_documents(tmp_path, monkeypatch):
     data = result.to_json()
     assert data["not_in_extracted_text"] == ["p3"] and data["quote_checks"]["quotes"] >= 3
     assert data["quote_checks"]["no section"] == 0  # every quote from a document with headings has its section
+    first = result.honesty["first_quote"]  # the set's own rule, on the quotes as shown
+    assert first["questions"] == 3 and "p3" in first["misses"] and "p2" not in first["misses"]

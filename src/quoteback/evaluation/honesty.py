@@ -44,6 +44,7 @@ def honesty(result: "EvalResult", settings: Settings) -> dict[str, Any]:
         out.update(curve(result, answerable, unanswerable, settings.abstain_below))
     if result.data is not None and result.data.expect:
         out["highlight_accuracy"] = highlight_accuracy(result, [q for q in answerable if right[q]])
+        out["first_quote"] = first_quote(result, answerable)
     return out
 
 
@@ -72,6 +73,24 @@ def curve(result: "EvalResult", answerable: list[str], unanswerable: list[str], 
                                                 "unanswerable_not_answered": round(float(1 - direct(unanswerable, best).mean()), 4)}}
 
 
+def _phrases(result: "EvalResult", qid: str) -> list[str]:
+    expected = result.data.expect[qid]
+    return [normalise(x) for x in ([expected] if isinstance(expected, str) else expected)]
+
+
+def first_quote(result: "EvalResult", answerable: list[str]) -> dict[str, Any]:
+    """The phrase set's own rule: the first quote shown (with the list it announces, when it goes
+    on to one), whatever the outcome, holds an expected phrase. A declined question has none."""
+    hits, misses = 0, []
+    for qid in answerable:
+        quotes = result.main.answers[qid].quotes
+        if quotes and any(p in normalise(quotes[0].text) for p in _phrases(result, qid)):
+            hits += 1
+        else:
+            misses.append(qid)
+    return {"share": round(hits / len(answerable), 4) if answerable else None, "questions": len(answerable), "misses": misses}
+
+
 def highlight_accuracy(result: "EvalResult", right_first: list[str]) -> dict[str, Any]:
     """Share of right-first answers whose highlighted span holds an expected phrase; the misses listed."""
     hits, misses = 0, []
@@ -82,9 +101,7 @@ def highlight_accuracy(result: "EvalResult", right_first: list[str]) -> dict[str
         quote = answer.quotes[0]
         doc_text = result.index.documents[quote.document].text
         marked = " ".join(normalise(doc_text[a:b]) for a, b in quote.highlights)
-        expected = result.data.expect[qid]
-        phrases = [normalise(x) for x in ([expected] if isinstance(expected, str) else expected)]
-        if any(p in marked for p in phrases):
+        if any(p in marked for p in _phrases(result, qid)):
             hits += 1
         else:
             misses.append({"query_id": qid, "highlighted": marked[:200]})

@@ -50,6 +50,10 @@ def honesty_summary(result: EvalResult) -> str:
         p = h["at_95_answered"]
         lines.append(f"  at >=95% answerable answered directly (answer from {p['threshold']:.3f}, {p['answered']:.1%} answered): "
                      f"{p['unanswerable_not_answered']:.1%} of unanswerable declined or related")
+    if h.get("first_quote") and h["first_quote"]["share"] is not None:
+        f = h["first_quote"]
+        lines.append(f"  first quote holds an expected phrase: {f['share']:.1%} of {f['questions']} answerable questions"
+                     + (f" (missed: {', '.join(f['misses'])})" if f["misses"] else ""))
     if h.get("highlight_accuracy") and h["highlight_accuracy"]["share"] is not None:
         a = h["highlight_accuracy"]
         lines.append(f"  highlight accuracy: {a['share']:.1%} of {a['right_first']} right-first answers highlight an expected phrase")
