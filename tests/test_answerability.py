@@ -48,6 +48,8 @@ PARAGRAPH = ("Rollo swore fealty to King Charles III of West Francia in 911. The
     ("Who did Rollo swear fealty to?", "Rollo swore fealty to King Charles III", (0, 0, 0)),
     ("Who did Rollo not swear fealty to?", "Rollo swore fealty to King Charles III", (1, 0, 0)),  # a negation the sentence lacks
     ("Why was the treaty not ratified?", "The treaty was not ratified until later.", (0, 0, 0)),
+    ("Who did Rollo not swear fealty to?", "Every lord swore fealty except Rollo", (0, 0, 0)),  # "except" negates too
+    ("Did Rollo swear fealty or not?", "Rollo swore fealty to King Charles III", (0, 0, 0)),  # "or not" negates nothing
     ("What did Rollo swear in 912?", "Rollo swore fealty", (0, 1, 0)),  # a number the paragraph never gives
     ("What did Rollo swear in 911?", "Rollo swore fealty", (0, 0, 0)),
     ("Who did King Louis swear fealty to?", "Rollo swore fealty", (0, 0, 1)),  # a name it never mentions
