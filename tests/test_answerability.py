@@ -50,6 +50,7 @@ PARAGRAPH = ("Rollo swore fealty to King Charles III of West Francia in 911. The
     ("Why was the treaty not ratified?", "The treaty was not ratified until later.", (0, 0, 0)),
     ("Who did Rollo not swear fealty to?", "Every lord swore fealty except Rollo", (0, 0, 0)),  # "except" negates too
     ("Did Rollo swear fealty or not?", "Rollo swore fealty to King Charles III", (0, 0, 0)),  # "or not" negates nothing
+    ("Did Rollo not swear fealty to King Charles III?", "Rollo swore fealty to King Charles III", (0, 0, 0)),  # yes/no: same question
     ("What did Rollo swear in 912?", "Rollo swore fealty", (0, 1, 0)),  # a number the paragraph never gives
     ("What did Rollo swear in 911?", "Rollo swore fealty", (0, 0, 0)),
     ("Who did King Louis swear fealty to?", "Rollo swore fealty", (0, 0, 1)),  # a name it never mentions

@@ -39,6 +39,7 @@ _DATE = re.compile(rf"\b{_YEAR}\b|\b(?:January|February|March|April|May|June|Jul
 _CAPITALISED = re.compile(r"(?<=[^\s.!?:]\s)[A-Z][\w'’.-]*|(?<=\()[A-Z][\w'’.-]*")  # not the first word of a sentence
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without)\b|n['’]t\b", re.I)
 _NEGATED = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without|except|exception)\b|n['’]t\b", re.I)  # in a sentence
+_YES_NO = re.compile(r"^\W*(?:is|are|was|were|am|do|does|did|can|could|has|have|had|will|would|should|shall|may|might|must)(?:n['’]t)?\b", re.I)
 _NOT_A_NEGATION = re.compile(r"\b(?:whether|may) or (?:may )?not\b|\bor not\b", re.I)  # "may or may not", "whether or not"
 _NUMBER = re.compile(r"\d+")
 _NAME = re.compile(r"\b[A-Z][^\W_]*")
@@ -113,7 +114,7 @@ def signals(question: str, hits: Sequence[Hit], index: Index, q: np.ndarray, hig
 
 def unmatched(question: str, passage: str, sentence: str) -> dict[str, float]:
     """What the question states that the passage does not: a negation its answering sentence
-    lacks ("except" counts as one there; "whether or not" is none), a number it never gives, a
+    lacks (see `negates`; "except" counts as one in the sentence), a number it never gives, a
     name it never mentions. A question written by changing one
     fact of a paragraph ("What did the Normans *not* …", "… in 1066?" against a paragraph on
     1067) shares every other word with it, so cosines and keyword shares cannot tell; these can
@@ -124,7 +125,7 @@ def unmatched(question: str, passage: str, sentence: str) -> dict[str, float]:
     names = [[_fold(w) for w in _NAME.findall(m.group())] for m in _NAMES.finditer(question)]
     names = [n for n in names if set(n) - _STOP]
     return {
-        "negation_unmatched": float(bool(_NEGATION.search(_NOT_A_NEGATION.sub("", question))) and not _NEGATED.search(sentence)),
+        "negation_unmatched": float(negates(question) and not _NEGATED.search(sentence)),
         "number_unmatched": float(bool(set(_NUMBER.findall(question)) - set(_NUMBER.findall(passage)))),
         "name_unmatched": float(any(set(n) - held - _STOP and "".join(w[0] for w in n) not in held for n in names)),
     }
@@ -140,6 +141,12 @@ def _absent(index: Index, question: str, passage: str) -> tuple[float, float]:
     held = index.lexical.words(passage)
     return (sum(idf for t, (idf, _) in weights.items() if t not in held) / total,
             sum(idf for idf, known in weights.values() if not known) / total)
+
+
+def negates(question: str) -> bool:
+    """A wh-question that negates ("Who did Rollo *not* …"); a yes/no question's "not" ("Is Wagner
+    not linked to the Kremlin?") asks the same as without it, and "whether or not" negates nothing."""
+    return not _YES_NO.match(question) and bool(_NEGATION.search(_NOT_A_NEGATION.sub("", question)))
 
 
 def _fold(word: str) -> str:
