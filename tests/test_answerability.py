@@ -40,7 +40,7 @@ def test_the_kind_of_answer_asked_for(question, sentence, missing):
     assert type_missing(question, sentence) == missing
 
 
-PARAGRAPH = ("Rollo swore fealty to King Charles III of West Francia in 911. The treaty was not "
+PARAGRAPH = ("Rollo swore fealty to King Charles III of West Francia in 911 with 1,000 men. The treaty was not "
              "ratified until later. The Hervé family ruled the United Nations mission.")
 
 
@@ -53,6 +53,7 @@ PARAGRAPH = ("Rollo swore fealty to King Charles III of West Francia in 911. The
     ("Did Rollo not swear fealty to King Charles III?", "Rollo swore fealty to King Charles III", (0, 0, 0)),  # yes/no: same question
     ("What did Rollo swear in 912?", "Rollo swore fealty", (0, 1, 0)),  # a number the paragraph never gives
     ("What did Rollo swear in 911?", "Rollo swore fealty", (0, 0, 0)),
+    ("Did Rollo have 1000 men?", "x", (0, 0, 0)),  # "1,000 men" in the paragraph
     ("Who did King Louis swear fealty to?", "Rollo swore fealty", (0, 0, 1)),  # a name it never mentions
     ("What did the Herve family rule?", "The Hervé family ruled", (0, 0, 0)),  # accents do not count
     ("What did the UN mission do?", "x", (0, 0, 0)),

@@ -41,7 +41,7 @@ _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without)\b|n
 _NEGATED = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|without|except|exception)\b|n['’]t\b", re.I)  # in a sentence
 _YES_NO = re.compile(r"^\W*(?:is|are|was|were|am|do|does|did|can|could|has|have|had|will|would|should|shall|may|might|must)(?:n['’]t)?\b", re.I)
 _NOT_A_NEGATION = re.compile(r"\b(?:whether|may) or (?:may )?not\b|\bor not\b", re.I)  # "may or may not", "whether or not"
-_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"\d+(?:,\d{3})*")  # "1,000" is 1000
 _NAME = re.compile(r"\b[A-Z][^\W_]*")
 _NAMES = re.compile(r"(?<!^)\b[A-Z][^\W_]*(?:\s+[A-Z][^\W_]*)*")  # capitalised words in a row, after the question's first
 _NATIONALITY = re.compile(r"(?:ian|ese|ish|ean|an|ic|i)$")  # Russian, Malian, Chinese, British, Korean, Arabic, Iraqi
@@ -126,7 +126,7 @@ def unmatched(question: str, passage: str, sentence: str) -> dict[str, float]:
     names = [n for n in names if set(n) - _STOP]
     return {
         "negation_unmatched": float(negates(question) and not _NEGATED.search(sentence)),
-        "number_unmatched": float(bool(set(_NUMBER.findall(question)) - set(_NUMBER.findall(passage)))),
+        "number_unmatched": float(bool(_numbers(question) - _numbers(passage))),
         "name_unmatched": float(any(set(n) - held - _STOP and "".join(w[0] for w in n) not in held for n in names)),
     }
 
@@ -141,6 +141,10 @@ def _absent(index: Index, question: str, passage: str) -> tuple[float, float]:
     held = index.lexical.words(passage)
     return (sum(idf for t, (idf, _) in weights.items() if t not in held) / total,
             sum(idf for idf, known in weights.values() if not known) / total)
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def negates(question: str) -> bool:
