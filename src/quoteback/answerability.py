@@ -115,11 +115,10 @@ def signals(question: str, hits: Sequence[Hit], index: Index, q: np.ndarray, hig
 def unmatched(question: str, passage: str, sentence: str) -> dict[str, float]:
     """What the question states that the passage does not: a negation its answering sentence
     lacks (see `negates`; "except" counts as one in the sentence), a number it never gives, a
-    name it never mentions. A question written by changing one
-    fact of a paragraph ("What did the Normans *not* …", "… in 1066?" against a paragraph on
-    1067) shares every other word with it, so cosines and keyword shares cannot tell; these can
-    (squad2-dev: 12% / 10% / 13% of the unanswerable questions against 0.6% / 0.2% / 4% of the
-    answerable ones)."""
+    name it never mentions. A question written by changing one fact of a paragraph ("What did
+    the Normans *not* …", "… in 1066?" against a paragraph on 1067) shares every other word
+    with it, so cosines and keyword shares cannot tell; these can (squad2-dev: 12% / 10% / 13%
+    of the unanswerable questions against 0.6% / 0.2% / 4% of the answerable ones)."""
     held = {_fold(w) for w in re.findall(r"[^\W_]+", passage)}
     # every word of a name counts ("King Charles III"), unless the passage has the name's initials ("UN")
     names = [[_fold(w) for w in _NAME.findall(m.group())] for m in _NAMES.finditer(question)]

@@ -18,7 +18,7 @@ from ..answerability import Calibrator, Signals
 from .honesty import honesty
 from ..index import Index
 from ..index.backends import open_backend
-from .quote_checks import QuoteChecks, normalise
+from .quote_checks import QuoteChecks, normalise, phrases
 from ..fusion import Fusion, configurations
 from ..retrieval import Retriever
 from ..settings import Settings
@@ -133,8 +133,8 @@ class Evaluator:
         texts = [normalise(p.text) for p in index.passages]
         qrels = {}
         for qid, expected in dataset.expect.items():
-            phrases = [normalise(x) for x in ([expected] if isinstance(expected, str) else expected)]
-            qrels[qid] = {u: 1 for u, text in zip(units, texts) if any(x in text for x in phrases)}
+            wanted = phrases(expected)
+            qrels[qid] = {u: 1 for u, text in zip(units, texts) if any(x in text for x in wanted)}
             # a phrase in no passage: the extraction lost it; the question counts as a miss
             qrels[qid] = qrels[qid] or {MISSING: 1}
         return units, qrels

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..answer import OUTCOMES
 from ..answerability import reliability
-from .quote_checks import normalise
+from .quote_checks import normalise, phrases
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -73,18 +73,13 @@ def curve(result: "EvalResult", answerable: list[str], unanswerable: list[str], 
                                                 "unanswerable_not_answered": round(float(1 - direct(unanswerable, best).mean()), 4)}}
 
 
-def _phrases(result: "EvalResult", qid: str) -> list[str]:
-    expected = result.data.expect[qid]
-    return [normalise(x) for x in ([expected] if isinstance(expected, str) else expected)]
-
-
 def first_quote(result: "EvalResult", answerable: list[str]) -> dict[str, Any]:
     """The phrase set's own rule: the first quote shown (with the list it announces, when it goes
     on to one), whatever the outcome, holds an expected phrase. A declined question has none."""
     hits, misses = 0, []
     for qid in answerable:
         quotes = result.main.answers[qid].quotes
-        if quotes and any(p in normalise(quotes[0].text) for p in _phrases(result, qid)):
+        if quotes and any(p in normalise(quotes[0].text) for p in phrases(result.data.expect[qid])):
             hits += 1
         else:
             misses.append(qid)
@@ -101,7 +96,7 @@ def highlight_accuracy(result: "EvalResult", right_first: list[str]) -> dict[str
         quote = answer.quotes[0]
         doc_text = result.index.documents[quote.document].text
         marked = " ".join(normalise(doc_text[a:b]) for a, b in quote.highlights)
-        if any(p in marked for p in _phrases(result, qid)):
+        if any(p in marked for p in phrases(result.data.expect[qid])):
             hits += 1
         else:
             misses.append({"query_id": qid, "highlighted": marked[:200]})

@@ -25,6 +25,11 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def phrases(expected: str | list[str]) -> list[str]:
+    """A question's expected phrases (one or several), normalised for matching."""
+    return [normalise(x) for x in ([expected] if isinstance(expected, str) else expected)]
+
+
 @dataclass
 class QuoteChecks:
     """Counts over every quote checked; `examples` keeps one offending line per kind."""
