@@ -138,16 +138,14 @@ class Answerer:
         hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector)
         return self.compose(question, query, hits, vector, k or self.settings.k)
 
-    def judge(self, query: str, hits: Sequence[Hit], vector: np.ndarray,
-              first: list[list[int]] | None = None) -> tuple[str, float, Signals | None]:
+    def judge(self, query: str, hits: Sequence[Hit], vector: np.ndarray, first: list[list[int]]) -> tuple[str, float, Signals | None]:
         """The outcome, the confidence that the first passage answers, and the signals it looked
         at: when no passage found comes within the cosine floor, the question is off the documents'
         topic (declined; the first passage may sit lower when it holds the code asked about);
-        otherwise the calibrated score decides. `first`: the first passage's highlights, when known."""
+        otherwise the calibrated score decides. `first`: the first passage's highlights."""
         if not hits:
             return "declined", 0.0, None
         text = self.index.documents[self.index.passages[hits[0].passage_id].document].text
-        first = self._highlights(hits[0].passage_id, text, vector, query) if first is None else first
         found = signals(query, hits, self.index, vector, " ".join(text[a:b] for a, b in first))
         confidence = self.calibrator.confidence(found)
         if topic_cosine(hits) < self.settings.abstain_below:
@@ -164,10 +162,8 @@ class Answerer:
 
     def compose(self, question: str, query: str, hits: Sequence[Hit], vector: np.ndarray, k: int) -> Answer:
         """Quotes for the hits of a search (best first), or a decline."""
-        first = None  # the first passage's highlights: judged on, then shown
-        if hits:
-            top = self.index.passages[hits[0].passage_id]
-            first = self._highlights(hits[0].passage_id, self.index.documents[top.document].text, vector, query)
+        top = self.index.passages[hits[0].passage_id] if hits else None  # its highlights: judged on, then shown
+        first = self._highlights(hits[0].passage_id, self.index.documents[top.document].text, vector, query) if top else []
         outcome, confidence, found = self.judge(query, hits, vector, first)
         if outcome == "declined":
             return Answer(question, False, [], decline_message(question), query, confidence=confidence, signals=found)
@@ -176,7 +172,7 @@ class Answerer:
         message = RELATED_MESSAGE if outcome == "related" else searched
         return Answer(question, outcome == "answer", quotes, message, query, outcome=outcome, confidence=confidence, signals=found)
 
-    def _quotes(self, hits, vector: np.ndarray, query: str, k: int, first: list[list[int]] | None = None) -> list[Quote]:
+    def _quotes(self, hits, vector: np.ndarray, query: str, k: int, first: list[list[int]]) -> list[Quote]:
         """Best first; a passage whose words another quote already contains (or the reverse) is merged
         into it as a further source instead of being quoted twice."""
         quotes: list[tuple[set[tuple[str, ...]], Quote]] = []
@@ -193,10 +189,7 @@ class Answerer:
                 continue
             if len(quotes) == k or hit.score < hits[0].score - self.settings.quote_margin:
                 continue
-            if hit is hits[0] and first is not None:
-                highlights = list(first)
-            else:
-                highlights = self._highlights(hit.passage_id, doc.text, vector, query)
+            highlights = list(first) if hit is hits[0] else self._highlights(hit.passage_id, doc.text, vector, query)
             end = p.end
             follow = announced(self.index, hit.passage_id)
             if follow is not None and not _inside(quotes, follow):  # "... listed below": the quote goes on to what it announces
