@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from quoteback.answerability import COEFFICIENTS, NAMES, Calibrator, fit, reliability, type_missing, unmatched
+from quoteback.answerability import COEFFICIENTS, COEFFICIENTS_READER, NAMES, Calibrator, fit, reliability, type_missing, unmatched
 
 
 def test_fit_is_deterministic_and_finds_the_telling_signal():
@@ -22,11 +22,19 @@ def test_reliability_table_compares_predicted_and_observed():
     assert rows[-1]["questions"] == 2 and rows[-1]["observed"] == 0.5 and rows[-1]["predicted"] == 0.96
 
 
-def test_the_shipped_coefficients_match_the_signals():
-    data = json.loads(COEFFICIENTS.read_text())
+@pytest.mark.parametrize("path", [COEFFICIENTS, COEFFICIENTS_READER])
+def test_the_shipped_coefficients_match_the_signals(path):
+    if not path.is_file():
+        pytest.skip(f"{path.name} ships with a reader only")
+    data = json.loads(path.read_text())
     assert data["signals"] == NAMES and len(data["weights"]) == len(NAMES)
     assert data["fitted_on"], "fitted by python -m quoteback.evaluation.calibrate, naming its sets"
-    Calibrator.load()
+    Calibrator.load(path)
+
+
+def test_without_the_reader_its_signal_weighs_nothing():
+    data = json.loads(COEFFICIENTS.read_text())
+    assert data["weights"][NAMES.index("reader")] == 0.0
 
 
 @pytest.mark.parametrize("question, sentence, missing", [

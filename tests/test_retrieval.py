@@ -202,3 +202,38 @@ def test_pruning_changes_no_hit(index, monkeypatch):
     pruned = [retriever.search(q, k) for q in questions for k in (1, 2, 3)]
     monkeypatch.setattr(retrieval, "_within_reach", lambda fused, k, most: np.ones(len(fused), dtype=bool))
     assert pruned == [retriever.search(q, k) for q in questions for k in (1, 2, 3)]
+
+
+class WordReader:
+    """A stand-in reader for the arithmetic: its logit is how often the passage says "bread"."""
+
+    def __init__(self):
+        self.read = []
+
+    def score(self, question, texts):
+        self.read.append(list(texts))
+        return np.array([t.lower().count("bread") * 3.0 for t in texts], dtype=np.float32)
+
+
+def test_the_reader_reranks_the_best_candidates_by_fused_plus_weighted_logit(index):
+    plain = Retriever(index, HashingEncoder(), Fusion())
+    reader = WordReader()
+    read = Retriever(index, HashingEncoder(), Fusion(reader_depth=3, reader_weight=0.5), reader=reader)
+    before = plain.search("ice melts in summer", k=10)
+    after = read.search("ice melts in summer", k=10)
+    assert len(reader.read[0]) == 3  # only the best three are read, each with its title line
+    assert all(t.endswith(index.passages[h.passage_id].text) for t, h in zip(reader.read[0], before[:3]))
+    by_id = {h.passage_id: h for h in before}
+    for h in after[:3]:
+        assert h.score == pytest.approx(by_id[h.passage_id].score + 0.5 * h.reader)
+    assert [h.score for h in after] == sorted((h.score for h in after), reverse=True)  # the unread stay below
+    assert {h.passage_id for h in after[:3]} == {h.passage_id for h in before[:3]}
+    assert [h.passage_id for h in after[3:]] == [h.passage_id for h in before[3:]]
+    assert all(h.reader is None for h in after[3:])
+
+
+def test_reader_off_is_todays_ranking_exactly(index):
+    on = Retriever(index, HashingEncoder(), Fusion(reader_depth=0, reader_weight=0.5), reader=WordReader())
+    assert on.reader is None
+    plain = Retriever(index, HashingEncoder(), Fusion())
+    assert on.search("bread at dawn", k=5) == plain.search("bread at dawn", k=5)

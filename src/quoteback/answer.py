@@ -18,7 +18,8 @@ from .embeddings import Encoder
 from .fusion import Fusion
 from .index import Index
 from .passages import Passage
-from .answerability import Calibrator, Signals, answering_sentences, signals, type_missing
+from .answerability import Calibrator, Signals, answering_sentences, coefficients, signals, type_missing
+from .reader import Reader
 from .retrieval import Hit, Retriever, defines, identifier_share, identifiers
 from .settings import Settings
 
@@ -126,8 +127,8 @@ class Answerer:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.retriever = Retriever(index, embedder, Fusion.from_settings(settings))
-        self.calibrator = calibrator or Calibrator.load()
+        self.retriever = Retriever(index, embedder, Fusion.from_settings(settings), Reader.from_settings(settings))
+        self.calibrator = calibrator or Calibrator.load(coefficients(settings.reader))
 
     def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
         problem = validate_question(question, self.settings.max_question_chars)

@@ -27,7 +27,12 @@ from .index import Index
 from .passages import CAPTION
 from .retrieval import Hit
 
-COEFFICIENTS = Path(__file__).resolve().parent / "data" / "answerability.json"
+COEFFICIENTS = Path(__file__).resolve().parent / "data" / "answerability.json"  # fitted with the reader off (its signal is 0)
+COEFFICIENTS_READER = COEFFICIENTS.with_name("answerability-reader.json")  # ... and on
+
+
+def coefficients(reader: bool) -> Path:
+    return COEFFICIENTS_READER if reader else COEFFICIENTS
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})s?"
@@ -71,6 +76,7 @@ class Signals:
     negation_unmatched: float  # 1 when the question negates ("did not", "never") and the answering sentence does not
     number_unmatched: float  # 1 when the question gives a number the passage does not hold
     name_unmatched: float  # 1 when the question names something (a capitalised word) the passage never mentions
+    reader: float = 0.0  # the reader's probability that the passage answers (question and passage read together); 0 when off
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f.name) for f in fields(self)], dtype=np.float64)
@@ -109,6 +115,7 @@ def signals(question: str, hits: Sequence[Hit], index: Index, q: np.ndarray, hig
         agreement=0.5 / (1 + top.dense_rank) + 0.5 / (1 + top.lexical_rank),
         type_missing=type_missing(question, answering or passage.text),
         **unmatched(question, passage.text, highlighted or answering or passage.text),
+        reader=0.0 if top.reader is None else 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, top.reader)))),
     )
 
 
@@ -207,6 +214,9 @@ class Calibrator:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> Calibrator:
+    if not Path(path).is_file():
+        raise RuntimeError(f"{Path(path).name} is missing: this version ships no calibration for the reader "
+                           "(set reader = false, or fit one: python -m quoteback.evaluation.calibrate --reader)")
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if data.get("signals") != NAMES:
         raise ValueError(f"{path} was fitted on other signals ({data.get('signals')}); rerun python -m quoteback.evaluation.calibrate")

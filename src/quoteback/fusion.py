@@ -16,7 +16,9 @@ class Fusion:
     """`hybrid` is a weighted sum of the passage cosine, its best sentence's cosine, the keyword
     coverage of its best sentence and max-normalised BM25 (which gets the weight left over);
     `rrf` is reciprocal rank fusion of the dense and BM25 rankings. `candidates` passages come
-    from each retriever; `feedback` > 0 re-runs the search moved toward that many top passages."""
+    from each retriever; `feedback` > 0 re-runs the search moved toward that many top passages.
+    `reader_depth` > 0: the reader (reader.py) reads that many best passages with the question,
+    and its logit, times `reader_weight`, is added to their score."""
 
     mode: str = "hybrid"
     dense_weight: float = 0.4
@@ -24,6 +26,8 @@ class Fusion:
     coverage_weight: float = 0.15
     candidates: int = 100
     feedback: int = 0
+    reader_depth: int = 0
+    reader_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -35,7 +39,7 @@ class Fusion:
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Fusion":
         return cls(settings.retrieval, settings.dense_weight, settings.sentence_weight, settings.coverage_weight,
-                   settings.candidates, settings.feedback)
+                   settings.candidates, settings.feedback, settings.reader_depth if settings.reader else 0, settings.reader_weight)
 
     @property
     def lexical_weight(self) -> float:
@@ -43,13 +47,15 @@ class Fusion:
 
 
 def configurations(base: Fusion) -> dict[str, Fusion]:
-    """The evaluation's named configurations; `hybrid+sentences`, the settings as they are, is the default."""
-    plain = {"candidates": base.candidates, "coverage_weight": 0.0, "sentence_weight": 0.0}
+    """The evaluation's named configurations; `hybrid+sentences`, the settings as they are (with the
+    reader when it is on), is the default; `no-reader` is the same without the reader."""
+    plain = {"candidates": base.candidates, "coverage_weight": 0.0, "sentence_weight": 0.0, "reader_depth": 0}
     return {
         "dense": Fusion("dense", dense_weight=1.0, **plain),
         "bm25": Fusion("bm25", dense_weight=0.0, **plain),
         "rrf": Fusion("rrf", dense_weight=0.5, **plain),
         "hybrid": Fusion("hybrid", dense_weight=0.5, **plain),
         "hybrid+feedback": replace(base, feedback=2),
+        "no-reader": replace(base, reader_depth=0),
         "hybrid+sentences": base,
     }

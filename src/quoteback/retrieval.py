@@ -12,6 +12,7 @@ from .embeddings import Encoder
 from .fusion import Fusion
 from .index import Index
 from .passages import embedding_text
+from .reader import Reader
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Hit:
     coverage: float = 0.0  # share of the question's keyword weight held by one sentence (top candidates)
     dense_rank: int = 0  # 0-based rank among the candidates by passage cosine alone
     lexical_rank: int = 0  # ... and by BM25 alone: the two agreeing is a sign the passage answers
+    reader: float | None = None  # the reader's logit (question and passage read together); None when not read
 
 
 RESCORE = 100  # how many top candidates get the sentence keyword coverage
@@ -86,7 +88,7 @@ class Retriever:
     then the search runs again. It helps keyword-heavy collections (Cranfield) and hurts
     question answering (SQuAD), so it is off by default (see README)."""
 
-    def __init__(self, index: Index, embedder: Encoder, fusion: Fusion = Fusion()) -> None:
+    def __init__(self, index: Index, embedder: Encoder, fusion: Fusion = Fusion(), reader: Reader | None = None) -> None:
         if not index.store.has_sentences:  # nothing to re-score with: BM25 takes the share
             fusion = replace(fusion, sentence_weight=0.0)
         self.index = index
@@ -95,8 +97,29 @@ class Retriever:
         self.mode = fusion.mode
         self.feedback = fusion.feedback
         self._whole_words = functools.lru_cache(maxsize=1 << 16)(self._cut_at_spaces)  # a fact of this index's passages
+        self.reader = (reader or Reader()) if fusion.reader_depth else None
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Hit]:
+        """The k best passages; with the reader on, the best `reader_depth` are read and re-ranked first."""
+        if self.reader is None:
+            return self._retrieve(query, k, vector)
+        depth = self.fusion.reader_depth
+        hits = self._retrieve(query, max(k, depth), vector)
+        if not hits:
+            return hits
+        read = self.read(query, hits[:depth])
+        # the passages not read rank below the ones read, their scores shifted as if they had the lowest logit
+        shift, floor = self.fusion.reader_weight * min(h.reader for h in read), read[-1].score
+        return (read + [replace(h, score=min(h.score + shift, floor)) for h in hits[depth:]])[:k]
+
+    def read(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """`hits` re-scored: the fused score plus `reader_weight` times the reader's logit, best first."""
+        texts = [embedding_text(p, self.index.documents[p.document], True) for p in (self.index.passages[h.passage_id] for h in hits)]
+        logits = self.reader.score(query, texts)
+        read = [replace(h, score=h.score + self.fusion.reader_weight * float(x), reader=float(x)) for h, x in zip(hits, logits)]
+        return sorted(read, key=lambda h: -h.score)
+
+    def _retrieve(self, query: str, k: int, vector: np.ndarray | None) -> list[Hit]:
         n = len(self.index.passages)
         if n == 0:
             return []

@@ -43,6 +43,10 @@ class Settings:
     quote_margin: float = 0.15  # further quotes only when their score is within this of the first
     candidates: int = 100  # passages each retriever hands to fusion
     feedback: int = 0  # >0: relevance feedback from this many top passages (broad topic searches; off for Q&A)
+    reader: bool = False  # re-score the best passages with the reader (a cross-encoder trained by the project; see README)
+    reader_depth: int = 20  # how many best passages the reader reads
+    reader_weight: float = 0.1  # its logit's weight beside the fused score (fitted on held-out SQuAD train questions)
+    reader_file: str = ""  # an int8 ONNX reader (python -m quoteback.training.export); empty: the one shipped in the package
     abstain_below: float = 0.25  # when no passage found comes this near (dense cosine), decline: off topic
     answer_from: float = 0.35  # calibrated confidence from which the first quote is given as the answer (dev-tuned)
     related_from: float = 0.10  # ... from which the closest passages are shown as related; below: declined

@@ -199,7 +199,7 @@ def test_help_shows_flags_as_flags_and_whole_lines():
     build = runner.invoke(app, ["build", "--help"], terminal_width=80).output
     assert "--force" in build and "<bool>" not in build
     evaluate = runner.invoke(app, ["eval", "--help"], terminal_width=80).output
-    assert "…" not in evaluate and "hybrid+sentences" in evaluate and "hybrid+feedback)" in evaluate
+    assert "…" not in evaluate and "hybrid+sentences" in evaluate and "and no-reader)" in evaluate
 
 
 @pytest.mark.parametrize("command", [["build"], ["ask", "What is MINUSMA?"], ["info"]])

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -19,7 +20,10 @@ import numpy as np
 from ..build import IndexBuilder
 from ..evaluation.datasets import _jsonl, eval_root
 from ..embeddings import Embedder
+from ..fusion import Fusion
 from ..passages import embedding_text
+from ..reader import Reader
+from ..retrieval import Retriever
 from ..passages import Chunker
 from ..documents import load_document
 from ..settings import Settings
@@ -129,6 +133,9 @@ def _run(work: Path, quick: bool, peer: bool, log: Callable[[str], None], distri
         "sizes": {},
     }
     asked = questions(100 if quick else 300)
+    if Reader.available():
+        log("the reader: re-scoring the best passages of each question…")
+        result["reader_ms_p50"] = _reader_latency(full, embedder, asked[:60])
     for size in SIZES["quick" if quick else "full"]:
         index_type = "flat" if size < settings.ann_from else "ivf"
         log(f"query latency at {size:,} passages ({index_type})…")
@@ -155,6 +162,21 @@ def _own_latency(settings: Settings, embedder: Embedder, asked: list[str]) -> fl
     from ..pipeline import open_answerer
 
     return round(float(np.median(latencies_ms(open_answerer(settings, build=False, embedder=embedder).answerer, asked))), 2)
+
+
+def _reader_latency(settings: Settings, embedder: Embedder, asked: list[str]) -> float:
+    """Median time the reader adds to a question: reading its `reader_depth` best passages."""
+    from ..index.backends import open_backend
+
+    index, fusion = open_backend(settings).load(), Fusion.from_settings(settings)
+    plain = Retriever(index, embedder, replace(fusion, reader_depth=0))
+    reading = Retriever(index, embedder, replace(fusion, reader_depth=settings.reader_depth))
+    times = []
+    for i, question in enumerate(asked):
+        hits = plain.search(question, settings.reader_depth)
+        took = _timed(lambda: reading.read(question, hits))
+        times += [took * 1000] if i else []  # the first loads the model
+    return round(float(np.median(times)), 1)
 
 
 def _own_cranfield(settings: Settings, embedder: Embedder) -> float | None:
@@ -209,7 +231,7 @@ def table_rows(result: dict) -> list[tuple[str, object]]:
                                       "index_passages_per_s_with_sentences", "index_passages_per_s_with_sentences_torch",
                                       "default_build_vs_raw_torch", "encode_onnx_int8_passages_per_s", "onnx_int8_speedup",
                                       "index_passages_per_s_onnx_int8", "onnx_int8_cosine_to_torch", "incremental_rebuild_ratio",
-                                      "cold_start_s", "duration_s") if k in result]
+                                      "cold_start_s", "reader_ms_p50", "duration_s") if k in result]
     for size, m in result["sizes"].items():
         rows += [(f"query_ms_p50[{size}]", m["query_ms_p50"]), (f"query_ms_p99[{size}]", m["query_ms_p99"]),
                  (f"recall@10[{size}] ({m['index_type']})", m["recall_at_10"]), (f"peak_rss_mb[{size}]", m["peak_rss_mb"])]

@@ -23,6 +23,7 @@ BackendOpt = typer.Option(None, "--backend", help="Embedding runtime: onnx-int8 
 StoreOpt = typer.Option(None, "--store", help="Where the index lives: files (the index folder, default) or milvus.")
 UriOpt = typer.Option(None, "--uri", help="The Milvus server, e.g. http://127.0.0.1:19530 (token: QUOTEBACK_TOKEN).")
 CollectionOpt = typer.Option(None, "--collection", help="The Milvus collection (default: one per corpus folder).")
+ReaderOpt = typer.Option(None, "--reader/--no-reader", help="Re-score the best passages with the reader (default: the settings).")
 
 
 def _settings(config: Optional[Path], **flags) -> Settings:
@@ -107,12 +108,12 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         no_build: bool = typer.Option(False, "--no-build", help="Answer from the index as it is, even if stale; never build."),
         corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
         backend: Optional[str] = BackendOpt, store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
-        collection: Optional[str] = CollectionOpt, config: Optional[Path] = ConfigOpt) -> None:
+        collection: Optional[str] = CollectionOpt, reader: Optional[bool] = ReaderOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Answer a question with quotes from the documents (builds the index first if needed)."""
     if (question is None) == (file is None):
         _fail("give either a QUESTION or --file FILE")
     settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, k=k, store=store, uri=uri,
-                         collection=collection)
+                         collection=collection, reader=reader)
     from ..answer import validate_question
     from ..app.render import to_terminal
 
@@ -197,17 +198,21 @@ def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
 def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout folder (default: the shipped question set)."),
              as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
              report: Optional[Path] = typer.Option(None, "--report", help="Write report.md, per-query results and plots here."),
-             configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated, from: dense, bm25, rrf, hybrid, hybrid+feedback, hybrid+sentences (default: all but hybrid+feedback)."),
+             configs: Optional[str] = typer.Option(None, "--configs", help="Comma-separated, from: dense, bm25, rrf, hybrid, hybrid+feedback, no-reader, hybrid+sentences (default: all but hybrid+feedback and no-reader)."),
              split: str = typer.Option("test", "--split", help="Which judgments of a BEIR folder: qrels/<split>.tsv."),
              model: Optional[str] = ModelOpt, backend: Optional[str] = BackendOpt,
-             store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
+             store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt, reader: Optional[bool] = ReaderOpt,
+             compare_reader: bool = typer.Option(False, "--compare-reader", help="Also measure the default configuration without the reader."),
              config: Optional[Path] = ConfigOpt) -> None:
     """Measure retrieval quality (nDCG@10, RR@10, R@100, Success@1, abstention) on an evaluation set."""
-    settings = _settings(config, model=model, backend=backend, store=store, uri=uri)
-    from ..evaluation.evaluate import REPO_SET, Evaluator
+    settings = _settings(config, model=model, backend=backend, store=store, uri=uri, reader=True if compare_reader else reader)
+    from ..evaluation.evaluate import DEFAULT_CONFIGS, REPO_SET, Evaluator
 
+    names = [c.strip() for c in configs.split(",") if c.strip()] if configs else list(DEFAULT_CONFIGS)
+    if compare_reader and "no-reader" not in names:
+        names.insert(len(names) - 1, "no-reader")  # the last one is the main configuration
     try:
-        evaluator = Evaluator(settings, [c.strip() for c in configs.split(",") if c.strip()] if configs else None, split=split)
+        evaluator = Evaluator(settings, names, split=split)
         bar, update = _progress()
         with bar:
             result = evaluator.run(dataset or REPO_SET, progress=update)
@@ -220,12 +225,12 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
-    from ..evaluation.report import honesty_summary, metrics_table, phrase_summary
+    from ..evaluation.report import honesty_summary, metrics_table, page_summary, phrase_summary
 
     split = "" if result.split == "test" else f" ({result.split} judgments)"
     typer.echo(f"{result.dataset}{split}: {result.queries} queries, {result.seconds:.1f} s\n")
     typer.echo(metrics_table(result))
-    for summary in (phrase_summary(result), honesty_summary(result)):
+    for summary in (page_summary(result), phrase_summary(result), honesty_summary(result)):
         if summary:
             typer.echo("\n" + summary)
     if result.abstention:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..answerability import COEFFICIENTS, NAMES, Calibrator, fit, reliability
+from ..answerability import NAMES, Calibrator, coefficients, fit, reliability
 from .evaluate import REPO_SET, Evaluator
 from ..settings import load_settings, offline_environment
 
@@ -40,10 +40,14 @@ def rows(folder: Path, evaluator: Evaluator) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def calibrate(sets: list[Path], out: Path = COEFFICIENTS) -> Calibrator:
+def calibrate(sets: list[Path], out: Path | None = None, reader: bool | None = None) -> Calibrator:
+    """Fit on `sets` with the reader on or off (default: as the settings say), written to `out`
+    (default: the shipped file for that mode)."""
     offline_environment()
+    settings = load_settings().replace(reader=reader)
+    out = out or coefficients(settings.reader)
     # the signals do not depend on the calibrator; a neutral one also works when the shipped file predates new signals
-    evaluator = Evaluator(load_settings(), ["hybrid+sentences"], calibrator=Calibrator(tuple(0.0 for _ in NAMES), 0.0))
+    evaluator = Evaluator(settings, ["hybrid+sentences"], calibrator=Calibrator(tuple(0.0 for _ in NAMES), 0.0))
     xs, ys = zip(*(rows(folder, evaluator) for folder in sets))
     # every set weighs the same, whatever its size: squad2-dev's 950 questions must not drown the others
     weights = np.concatenate([np.full(len(y), len(np.concatenate(ys)) / (len(sets) * len(y))) for y in ys])
@@ -62,9 +66,10 @@ def calibrate(sets: list[Path], out: Path = COEFFICIENTS) -> Calibrator:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sets", nargs="*", type=Path, help="evaluation folders (default: the development sets)")
-    parser.add_argument("--out", type=Path, default=COEFFICIENTS)
+    parser.add_argument("--out", type=Path, default=None, help="default: the shipped file for the reader's mode")
+    parser.add_argument("--reader", action=argparse.BooleanOptionalAction, default=None, help="fit with the reader on / off (default: the settings)")
     args = parser.parse_args()
-    calibrate(args.sets or default_sets(), args.out)
+    calibrate(args.sets or default_sets(), args.out, args.reader)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ class Dataset:
     expect: dict[str, str | list[str]] = field(default_factory=dict)  # query id -> phrase(s) (passage-level sets)
     corpus_dir: Path | None = None  # set for sets that point at a folder of real documents
     kinds: dict[str, str] = field(default_factory=dict)  # unanswerable query id -> "on-topic" | "off-topic" when given
+    evidence: dict[str, tuple[str, list[int]]] = field(default_factory=dict)  # page sets: query id -> (document stem, 1-based pages)
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -45,7 +46,8 @@ def _jsonl(path: Path) -> list[dict]:
 
 def load_dataset(folder: Path, split: str = "test") -> Dataset:
     """A BEIR folder's queries judged in `qrels/<split>.tsv` (BEIR downloads carry test, dev and
-    train judgments side by side), or a phrase set (`dataset.json` naming a corpus folder)."""
+    train judgments side by side), a phrase set (`dataset.json` naming a corpus folder), or a
+    page set (a `corpus/` folder of real files; each query names its `doc` and evidence `pages`)."""
     folder = Path(folder)
     if not (folder / "queries.jsonl").is_file():
         raise FileNotFoundError(f"{folder} is not an evaluation set: queries.jsonl is missing")
@@ -63,6 +65,11 @@ def load_dataset(folder: Path, split: str = "test") -> Dataset:
                              "--split applies to BEIR folders with qrels/<split>.tsv")
         expect = {str(r["_id"]): r["expect"] for r in rows}
         return Dataset(meta.get("name", folder.name), folder, queries, {}, unanswerable, expect, (folder / meta["corpus_dir"]).resolve(), kinds)
+    if rows and all("doc" in r and "pages" in r for r in rows) and (folder / "corpus").is_dir():
+        if split != "test":
+            raise ValueError(f"{folder.name} judges answers by evidence page and has no splits")
+        evidence = {str(r["_id"]): (str(r["doc"]), [int(p) for p in r["pages"]]) for r in rows}
+        return Dataset(folder.name, folder, queries, {}, unanswerable, corpus_dir=(folder / "corpus").resolve(), kinds=kinds, evidence=evidence)
     qrels_file = folder / "qrels" / f"{split}.tsv"
     if not qrels_file.is_file():
         found = sorted(p.stem for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []

@@ -16,10 +16,12 @@ from ..embeddings import Embedder
 from ..answer import Answer, Answerer, topic_cosine
 from ..answerability import Calibrator, Signals
 from .honesty import honesty
+from .pages import page_hits, page_qrels, page_units
 from ..index import Index
 from ..index.backends import open_backend
 from .quote_checks import QuoteChecks, normalise, phrases
 from ..fusion import Fusion, configurations
+from ..reader import Reader
 from ..retrieval import Retriever
 from ..settings import Settings
 
@@ -63,6 +65,7 @@ class EvalResult:
     missing: list[str] = field(default_factory=list)  # phrase sets: queries whose phrases are in no passage
     checks: QuoteChecks | None = None  # phrase sets: extraction leftovers and citations in the quotes shown
     honesty: dict[str, Any] = field(default_factory=dict)  # outcomes, reliability, highlight accuracy (see honesty.py)
+    pages: dict[str, Any] = field(default_factory=dict)  # page sets: page@1 / page@3 of the replies (see pages.py)
 
     @property
     def main(self) -> ConfigResult:
@@ -82,6 +85,7 @@ class EvalResult:
             **({"not_in_extracted_text": self.missing} if self.data is not None and self.data.expect else {}),
             **({"quote_checks": self.checks.to_json()} if self.checks else {}),
             "honesty": {k: v for k, v in self.honesty.items() if k != "curve"},
+            **({"pages": self.pages} if self.pages else {}),
         }
 
 
@@ -96,6 +100,7 @@ class Evaluator:
         if unknown:
             raise ValueError(f"unknown configurations {sorted(unknown)}; choose from {', '.join(CONFIGS)}")
         self.embedder = embedder or Embedder.from_settings(settings)
+        self.reader = Reader.from_settings(settings)  # loaded when a configuration first reads
 
     def prepare(self, dataset: Dataset, progress=None) -> Index:
         corpus = materialise(dataset)
@@ -123,10 +128,15 @@ class Evaluator:
         if dataset.unanswerable:
             out.abstention = abstention(results[-1], ids, list(dataset.unanswerable), self.settings.abstain_below)
         out.honesty = honesty(out, self.settings)
+        if dataset.evidence:
+            out.pages = page_hits(dataset, results[-1].answers)
         return out
 
     def _units(self, dataset: Dataset, index: Index) -> tuple[list[str], dict[str, dict[str, int]]]:
-        """What a hit counts as: its corpus document (BEIR), or the passage itself (phrase sets)."""
+        """What a hit counts as: its corpus document (BEIR), the page it starts on (page sets), or
+        the passage itself (phrase sets)."""
+        if dataset.evidence:
+            return page_units(index), page_qrels(dataset)
         if not dataset.expect:
             return [doc_id(p.document) for p in index.passages], dataset.qrels
         units = [f"{p.document}#{p.start}" for p in index.passages]
@@ -141,7 +151,7 @@ class Evaluator:
 
     def _config(self, name, index, units, qrels, ids, texts, vectors, answerer: Answerer | None = None) -> ConfigResult:
         base = replace(Fusion.from_settings(self.settings), candidates=max(self.settings.candidates, 300))
-        retriever = Retriever(index, self.embedder, configurations(base)[name])
+        retriever = Retriever(index, self.embedder, configurations(base)[name], self.reader)
         runs, top_passage, top_dense, shown, answers, found = {}, {}, {}, {}, {}, {}
         for qid, text, vector in zip(ids, texts, vectors):
             hits = retriever.search(text, 300, vector=vector)

@@ -18,6 +18,15 @@ def metrics_table(result: EvalResult) -> str:
     return "\n".join(lines)
 
 
+def page_summary(result: EvalResult) -> str:
+    """For page sets: what a user sees, the first quote / one of the first three on an evidence page."""
+    p = result.pages
+    if not p:
+        return ""
+    return (f"evidence page in the first quote (page@1): {p['page@1']:.1%}, in the first three (page@3): {p['page@3']:.1%}; "
+            f"right file first {p['right_file_first']:.1%}; declined {p['declined']:.1%} of {p['questions']} questions")
+
+
 def phrase_summary(result: EvalResult) -> str:
     """For sets of real documents: questions whose phrases the extraction lost, and what the
     quotes shown still carry from extraction (ligatures, broken words, headers) or lack (page, section)."""
