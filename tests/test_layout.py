@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "quoteback"
-CORE_MAY_NOT_IMPORT = ("app", "cli", "evaluation", "bench")  # the folders beside the core pipeline
+CORE_MAY_NOT_IMPORT = ("app", "cli", "evaluation", "bench", "training")  # the folders beside the core pipeline
 MAX_LINES = 320  # "about 300"
 
 
