@@ -49,7 +49,7 @@ class Settings:
     reader_file: str = ""  # an int8 ONNX reader (python -m quoteback.training.export); empty: the one shipped in the package
     abstain_below: float = 0.25  # when no passage found comes this near (dense cosine), decline: off topic
     answer_from: float = 0.35  # calibrated confidence from which the first quote is given as the answer (dev-tuned)
-    related_from: float = 0.10  # ... from which the closest passages are shown as related; below: declined
+    related_from: float = 0.0  # ... from which the closest passages are shown as related; below: declined. 0: an on-topic question (within the cosine floor) is at worst related; decline is for questions the documents are not about
     max_question_chars: int = 2000
     index_type: str = "auto"  # auto | flat | ivf (8-bit codes, candidates re-ranked by the stored vectors) | ivf-flat (float32 lists: 4x the memory) | hnsw
     ann_from: int = 50_000  # auto switches from exact search to IVF (tuned nprobe) at this many passages
