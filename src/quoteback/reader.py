@@ -60,12 +60,19 @@ class ReaderConfig:
 
 
 class Reader:
-    """Scores (question, passage text) pairs: a logit, higher when the passage answers."""
+    """Scores (question, passage text) pairs: a logit, higher when the passage answers.
+
+    Each pair runs alone on a one-thread session, as many at once as there are cores (as the
+    embedding backend runs texts): no padding, and a pair's score does not depend on the pairs
+    beside it (the int8 graph quantises each run's activations with one scale). Measured on 20
+    passages of ~500 characters, two busy cores: 155 ms against 402 ms for one padded batch.
+    """
 
     def __init__(self, config: ReaderConfig = ReaderConfig()) -> None:
         self.config = config
         self._session: Any = None
         self._tokenizer: Any = None
+        self._pool: Any = None
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Reader":
@@ -77,6 +84,7 @@ class Reader:
 
     def _load(self) -> None:
         import onnxruntime as ort
+        from concurrent.futures import ThreadPoolExecutor
 
         from .embeddings.encoder import resolve_model
         from .settings import DEFAULT_MODEL
@@ -85,16 +93,21 @@ class Reader:
             raise RuntimeError(f"the reader model {self.config.path} is missing: set reader = false, or reader_file to an "
                                "exported reader (python -m quoteback.training.export)")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.config.threads or max(1, len(os.sched_getaffinity(0)))
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(str(self.config.path), options, providers=["CPUExecutionProvider"])
         self._tokenizer = pair_tokenizer(Path(resolve_model(DEFAULT_MODEL)), self.config.max_tokens)
+        self._pool = ThreadPoolExecutor(self.config.threads or max(1, len(os.sched_getaffinity(0))))
 
     def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0, dtype=np.float32)
         if self._session is None:
             self._load()
-        ids, mask, types = encode_pairs(self._tokenizer, question, texts)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        return self._session.run(None, feeds)[0].astype(np.float32).reshape(-1)
+        pairs = self._tokenizer.encode_batch([(question, t) for t in texts])
+        return np.array(list(self._pool.map(self._one, pairs)), dtype=np.float32)
+
+    def _one(self, encoded: Any) -> float:
+        ids = np.array([encoded.ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.array([encoded.type_ids], dtype=np.int64)}
+        return float(self._session.run(None, feeds)[0].reshape(-1)[0])
