@@ -28,6 +28,10 @@ from .data import (DEPTH, HELD_OUT, SQUAD_TRAIN, Example, file_name, questions, 
                    write_examples)
 
 NEGATIVES = 7  # per question; the trainer samples from them
+# Sources whose questions do not say which document they ask about ("Do you share my information
+# with others?" of one of 40 privacy policies): another document's passage may answer as well,
+# so negatives and held-out candidates come from the question's own document only.
+WITHIN_DOCUMENT = ("policyqa",)
 
 
 EXTRA = ("tatqa-devtest.jsonl.gz", "policyqa-devtest.jsonl.gz", "covidqa.jsonl.gz")  # in training-data/ (see its README)
@@ -66,18 +70,21 @@ def mine(sources: list[Path], run: Path, limit: int, held_out_limit: int, seed: 
     for name, part in rows.items():
         fit, kept = split_documents(part, seed, HELD_OUT)
         usable = questions(fit, offsets, seed)
-        train += usable[:limit]
-        held += questions(kept, offsets, seed)
+        within = name.startswith(WITHIN_DOCUMENT)
+        train += [(q, within) for q in usable[:limit]]
+        held += [(q, within) for q in questions(kept, offsets, seed)]
         print(f"{name}: {len(part)} rows, {len(usable)} training questions with an answer span, {min(limit, len(usable))} mined", flush=True)
     random.Random(seed).shuffle(held)
     examples: list[Example] = []
     for part, is_held in ((train, False), (held[:held_out_limit], True)):
-        vectors = embedder.encode([r[1] for r in part])
+        vectors = embedder.encode([r[0][1] for r in part])
         began = time.monotonic()
-        for n, ((qid, question, name, at, answers), vector) in enumerate(zip(part, vectors)):
+        for n, (((qid, question, name, at, answers), within), vector) in enumerate(zip(part, vectors)):
             spans = starts[name]
             positive = spans[max(0, bisect.bisect_right(spans, (at, 1 << 62)) - 1)][1]
             hits = retriever.search(question, DEPTH, vector=vector)
+            if within:
+                hits = [h for h in hits if index.passages[h.passage_id].document == name]
             wanted = [a.lower() for a in answers]
 
             def relevant(pid: int) -> bool:
