@@ -9,13 +9,14 @@ ONNX graph shipped in the package and loaded once, lazily.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+
+from .documents import file_hash as file_sha256  # the sha256 of a file, read in blocks
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -46,10 +47,6 @@ def encode_pairs(tokenizer: Any, question: str, texts: Sequence[str]) -> tuple[n
         mask[i, : len(e.ids)] = 1
         types[i, : len(e.ids)] = e.type_ids
     return ids, mask, types
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,6 @@ class Example:
     candidates: list[list[float]] = field(default_factory=list)  # [passage id, fused, dense, lexical, sentence, coverage, relevant]
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def squad_rows(path: Path) -> list[dict]:
     """SQuAD v1.1 train as rows of the common layout (see `read_rows`)."""
     with gzip.open(path, "rt", encoding="utf-8") as rows:
