@@ -49,7 +49,7 @@ def combine(run: Path, reader_file: Path, questions: int, depth: int) -> dict:
     """`questions`: at most this many held-out questions of each source."""
     examples, taken = [], {}
     for e in read_examples(run / "examples.jsonl.gz"):
-        if e.held_out and taken.get(source(e.qid), 0) < questions:
+        if e.held_out and e.candidates and taken.get(source(e.qid), 0) < questions:
             taken[source(e.qid)] = taken.get(source(e.qid), 0) + 1
             examples.append(e)
     with gzip.open(run / "passages.jsonl.gz", "rt", encoding="utf-8") as rows:
