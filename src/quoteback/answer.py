@@ -7,7 +7,6 @@ words of our own are fixed messages (a decline, an input problem), never claims.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Collection, Sequence
 
@@ -21,11 +20,10 @@ from .passages import Passage
 from .answerability import Calibrator, Signals, answering_sentences, coefficients, signals, type_missing
 from .reader import Reader
 from .retrieval import Hit, Retriever, defines, identifier_share, identifiers
+from .question import is_follow_up, search_query, validate_question  # noqa: F401 - the question's own checks, re-exported
 from .settings import Settings
 
 _WORD = re.compile(r"\w+")
-_PRONOUNS = {"it", "its", "they", "them", "their", "this", "these", "those", "he", "she", "him", "his", "her"}
-_CONTINUATIONS = ("and ", "also ", "what about", "how about", "but ", "so ")
 
 
 @dataclass(frozen=True)
@@ -88,38 +86,6 @@ class Answer:
         }
 
 
-def validate_question(question: str, max_chars: int = 2000) -> str | None:
-    """A message saying what is wrong with the question, or None when it can be searched."""
-    if not isinstance(question, str) or not question.strip():
-        return "Please type a question: the message was empty."
-    if len(question) > max_chars:
-        return f"That question is {len(question):,} characters long; the limit is {max_chars:,}. Please shorten it."
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in question):
-        return "That question contains control characters; please retype it as plain text."
-    if not _WORD.search(question):
-        return "That question has no words to search for."
-    return None
-
-
-def is_follow_up(question: str) -> bool:
-    """Short, continuing ("and ...", "what about ..."), or leaning on a pronoun with no name to refer to."""
-    words = _WORD.findall(question)
-    lowered = question.strip().lower()
-    names = any(w[:1].isupper() for w in words[1:])
-    leans = bool(_PRONOUNS & {w.lower() for w in words}) and not names
-    return len(words) <= 3 or leans or lowered.startswith(_CONTINUATIONS)
-
-
-def search_query(question: str, history: Sequence[str] = ()) -> str:
-    """A follow-up is searched together with the question that set the topic."""
-    question = question.strip()
-    earlier = [h.strip() for h in history if h and h.strip() and validate_question(h) is None]
-    if not earlier or not is_follow_up(question):
-        return question
-    anchor = next((h for h in reversed(earlier) if not is_follow_up(h)), earlier[0])
-    return f"{anchor} {question}"
-
-
 class Answerer:
     """Configuration in the constructor, work in `ask`."""
 
@@ -135,9 +101,23 @@ class Answerer:
         if problem:
             return Answer(question if isinstance(question, str) else "", False, [], problem, "", valid=False)
         query = search_query(question, history)
-        vector = self.embedder.encode([query])[0]
+        follow_up = query != question.strip()
+        vectors = self.embedder.encode([query, question.strip()] if follow_up else [query])
+        vector = vectors[0]
+        if follow_up and self._off_topic(question, vectors[1]):  # "banana bread recipe" after a question on Mali
+            return Answer(question, False, [], decline_message(question), query)
         hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector)
         return self.compose(question, query, hits, vector, k or self.settings.k)
+
+    def _off_topic(self, text: str, vector: np.ndarray) -> bool:
+        """A follow-up's own words are off the documents' topic: no passage within the cosine floor
+        (see `judge`), and it has keywords, none of which any passage uses ("since when?" has
+        none; "what about the coup?" names what the documents speak of)."""
+        weights = self.index.lexical.weights(text)
+        if not weights or any(known for _, known in weights.values()):
+            return False
+        best = self.index.store.dense_search(vector, 1)
+        return not len(best) or float((self.index.store.passage_vectors(best) @ vector).max()) < self.settings.abstain_below
 
     def judge(self, query: str, hits: Sequence[Hit], vector: np.ndarray, first: list[list[int]]) -> tuple[str, float, Signals | None]:
         """The outcome, the confidence that the first passage answers, and the signals it looked

@@ -1,0 +1,43 @@
+"""A question before it is searched: whether it can be, and what to search for a follow-up."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Sequence
+
+_WORD = re.compile(r"\w+")
+_PRONOUNS = {"it", "its", "they", "them", "their", "this", "these", "those", "he", "she", "him", "his", "her"}
+_CONTINUATIONS = ("and ", "also ", "what about", "how about", "but ", "so ")
+
+
+def validate_question(question: str, max_chars: int = 2000) -> str | None:
+    """A message saying what is wrong with the question, or None when it can be searched."""
+    if not isinstance(question, str) or not question.strip():
+        return "Please type a question: the message was empty."
+    if len(question) > max_chars:
+        return f"That question is {len(question):,} characters long; the limit is {max_chars:,}. Please shorten it."
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in question):
+        return "That question contains control characters; please retype it as plain text."
+    if not _WORD.search(question):
+        return "That question has no words to search for."
+    return None
+
+
+def is_follow_up(question: str) -> bool:
+    """Short, continuing ("and ...", "what about ..."), or leaning on a pronoun with no name to refer to."""
+    words = _WORD.findall(question)
+    lowered = question.strip().lower()
+    names = any(w[:1].isupper() for w in words[1:])
+    leans = bool(_PRONOUNS & {w.lower() for w in words}) and not names
+    return len(words) <= 3 or leans or lowered.startswith(_CONTINUATIONS)
+
+
+def search_query(question: str, history: Sequence[str] = ()) -> str:
+    """A follow-up is searched together with the question that set the topic."""
+    question = question.strip()
+    earlier = [h.strip() for h in history if h and h.strip() and validate_question(h) is None]
+    if not earlier or not is_follow_up(question):
+        return question
+    anchor = next((h for h in reversed(earlier) if not is_follow_up(h)), earlier[0])
+    return f"{anchor} {question}"
