@@ -89,3 +89,13 @@ def test_the_int8_export_ranks_as_the_float_model(trained, tmp_path):
             exact = model(*(torch.from_numpy(a) for a in encode_pairs(tokenizer, question, passages))).numpy()
         assert np.argmax(fast) == np.argmax(exact) == [c for c, _ in FACTS].index(city)  # and the trained model learned it
         assert np.corrcoef(fast, exact)[0, 1] > 0.98
+
+
+def test_a_warm_start_begins_where_the_earlier_run_ended(trained, tmp_path):
+    model, state = load_checkpoint(trained)
+    weights = tmp_path / "weights.pt"
+    torch.save({k: v.half() for k, v in model.trained_state().items()}, weights)
+    warm = tiny_run(tmp_path / "warm")
+    train(warm, CONFIG, stop_after=2, init=weights)
+    first = torch.load(warm / "checkpoint.pt", weights_only=False)["losses"]
+    assert sum(first) / 2 < sum(state["losses"][:2]) / 2 * 0.5  # far below a cold start's first steps

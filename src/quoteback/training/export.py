@@ -66,7 +66,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", type=Path, default=default_run())
     parser.add_argument("--out", type=Path, default=READER_FILE)
+    parser.add_argument("--weights", type=Path, help="also save the trained weights alone (float16) here, for --init")
     args = parser.parse_args()
+    if args.weights:
+        import torch
+
+        model, _ = load_checkpoint(args.run)
+        torch.save({k: v.half() for k, v in model.trained_state().items()}, args.weights)
     path = export(args.run, args.out)
     print(f"{path}: {path.stat().st_size / 1e6:.1f} MB, sha256 {file_sha256(path)}")
 

@@ -57,8 +57,9 @@ class TrainConfig:
         return {k: v for k, v in asdict(self).items() if k != "checkpoint_minutes"}
 
 
-def train(run: Path, config: TrainConfig, stop_after: int | None = None) -> Path:
-    """Train from the run's checkpoint (or from MiniLM) to `config.steps`; `stop_after` steps at most this call."""
+def train(run: Path, config: TrainConfig, stop_after: int | None = None, init: Path | None = None) -> Path:
+    """Train from the run's checkpoint (or from MiniLM, or from the weights `init` of an earlier
+    run: a warm start with a fresh optimizer) to `config.steps`; `stop_after` steps at most this call."""
     import torch
     from tqdm import tqdm
 
@@ -79,6 +80,8 @@ def train(run: Path, config: TrainConfig, stop_after: int | None = None) -> Path
         optimizer, lambda s: min(1.0, (s + 1) / c.warmup) * max(0.1, 1 - s / c.steps))
     checkpoint = run / "checkpoint.pt"
     step, losses = 0, []
+    if init is not None and not checkpoint.is_file():
+        model.load_trained({k: v.float() for k, v in torch.load(init, map_location="cpu", weights_only=True).items()})
     if checkpoint.is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         if state["settings"] != c.trained_with():
@@ -165,9 +168,10 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--checkpoint-minutes", type=float, default=15.0)
+    parser.add_argument("--init", type=Path, help="start from these weights (python -m quoteback.training.export --weights)")
     args = parser.parse_args()
     train(args.run, TrainConfig(args.steps, args.questions, args.negatives, args.lr, args.warmup, args.layers, args.seed,
-                                args.max_tokens, args.checkpoint_minutes))
+                                args.max_tokens, args.checkpoint_minutes), init=args.init)
 
 
 if __name__ == "__main__":
