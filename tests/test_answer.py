@@ -139,13 +139,13 @@ def test_a_quote_that_announces_a_list_goes_on_to_the_list(tmp_path, settings_fo
     assert sum("Email: An attack" in q.text for q in answer.quotes) == 1
 
 
-@pytest.mark.parametrize("follow_up", ["why is it leaving?", "and Russia?", "what about the coup?", "since when?"])
+@pytest.mark.parametrize("follow_up", ["why is it leaving?", "and Russia?", "what about the coup?", "since when?", "when was it set up?"])
 def test_a_follow_up_on_the_topic_is_searched_with_it(seed_ready, follow_up):
     answer = seed_ready.answerer.ask(follow_up, history=["Tell me about the UN peacekeeping mission MINUSMA"])
     assert answer.quotes and answer.outcome != "declined"
 
 
-@pytest.mark.parametrize("off_topic", ["banana bread recipe", "football scores", "how do I bake it?"])
+@pytest.mark.parametrize("off_topic", ["banana bread recipe", "football scores", "quantum chromodynamics lecture"])
 def test_a_short_off_topic_message_after_a_question_is_declined(seed_ready, off_topic):
     """Searched with the earlier question it would come near the documents; its own words do not."""
     answer = seed_ready.answerer.ask(off_topic, history=["How many Wagner fighters are in Mali?"])

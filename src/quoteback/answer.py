@@ -20,7 +20,7 @@ from .passages import Passage
 from .answerability import Calibrator, Signals, answering_sentences, coefficients, signals, type_missing
 from .reader import Reader
 from .retrieval import Hit, Retriever, defines, identifier_share, identifiers
-from .question import is_follow_up, search_query, validate_question  # noqa: F401 - the question's own checks, re-exported
+from .question import is_follow_up, refers_back, search_query, validate_question  # noqa: F401 - re-exported
 from .settings import Settings
 
 _WORD = re.compile(r"\w+")
@@ -104,7 +104,8 @@ class Answerer:
         follow_up = query != question.strip()
         vectors = self.embedder.encode([query, question.strip()] if follow_up else [query])
         vector = vectors[0]
-        if follow_up and self._off_topic(question, vectors[1]):  # "banana bread recipe" after a question on Mali
+        # a short message that does not refer back ("banana bread recipe" after a question on Mali) may change the subject
+        if follow_up and not refers_back(question) and self._off_topic(question, vectors[1]):
             return Answer(question, False, [], decline_message(question), query)
         hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector)
         return self.compose(question, query, hits, vector, k or self.settings.k)

@@ -25,12 +25,16 @@ def validate_question(question: str, max_chars: int = 2000) -> str | None:
 
 
 def is_follow_up(question: str) -> bool:
-    """Short, continuing ("and ...", "what about ..."), or leaning on a pronoun with no name to refer to."""
+    """Short, or referring back to what was asked before (see `refers_back`)."""
+    return len(_WORD.findall(question)) <= 3 or refers_back(question)
+
+
+def refers_back(question: str) -> bool:
+    """Continuing ("and ...", "what about ..."), or leaning on a pronoun with no name to refer to."""
     words = _WORD.findall(question)
-    lowered = question.strip().lower()
     names = any(w[:1].isupper() for w in words[1:])
     leans = bool(_PRONOUNS & {w.lower() for w in words}) and not names
-    return len(words) <= 3 or leans or lowered.startswith(_CONTINUATIONS)
+    return leans or question.strip().lower().startswith(_CONTINUATIONS)
 
 
 def search_query(question: str, history: Sequence[str] = ()) -> str:
