@@ -35,20 +35,6 @@ def pair_tokenizer(model_dir: Path, max_tokens: int = MAX_TOKENS) -> Any:
     return out
 
 
-def encode_pairs(tokenizer: Any, question: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Padded ids, attention mask and token types of (question, text) for each text."""
-    encoded = tokenizer.encode_batch([(question, t) for t in texts])
-    width = max(len(e.ids) for e in encoded)
-    ids = np.zeros((len(encoded), width), dtype=np.int64)
-    mask = np.zeros_like(ids)
-    types = np.zeros_like(ids)
-    for i, e in enumerate(encoded):
-        ids[i, : len(e.ids)] = e.ids
-        mask[i, : len(e.ids)] = 1
-        types[i, : len(e.ids)] = e.type_ids
-    return ids, mask, types
-
-
 @dataclass(frozen=True)
 class ReaderConfig:
     path: Path = READER_FILE

@@ -12,9 +12,10 @@ import pytest
 import numpy as np
 
 from quoteback.embeddings.encoder import resolve_model
-from quoteback.reader import Reader, ReaderConfig, encode_pairs, pair_tokenizer
+from quoteback.reader import Reader, ReaderConfig, pair_tokenizer
 from quoteback.training.data import Example, read_examples, write_examples
 from quoteback.training.export import export, load_checkpoint
+from quoteback.training.model import encode_pairs
 from quoteback.training.reader import TrainConfig, batch, train
 
 torch = pytest.importorskip("torch")
@@ -86,7 +87,7 @@ def test_the_int8_export_ranks_as_the_float_model(trained, tmp_path):
         question = f"What is {city} known for?"
         fast = reader.score(question, passages)
         with torch.no_grad():
-            exact = model(*(torch.from_numpy(a) for a in encode_pairs(tokenizer, question, passages))).numpy()
+            exact = model(*(torch.from_numpy(a) for a in encode_pairs(tokenizer, [(question, p) for p in passages]))).numpy()
         assert np.argmax(fast) == np.argmax(exact) == [c for c, _ in FACTS].index(city)  # and the trained model learned it
         assert np.corrcoef(fast, exact)[0, 1] > 0.98
 

@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--source", type=Path, action="append", help="SQuAD v1.1 train (.json.gz) or a rows file "
                         "(.jsonl.gz: question, context, title, answers, doc); repeatable (default: SQuAD v1.1 train and training-data/)")
     parser.add_argument("--run", type=Path, default=default_run(), help="the run folder")
-    parser.add_argument("--questions", type=int, default=30000, help="training questions to mine, at most, of each source")
+    parser.add_argument("--questions", type=int, default=20000, help="training questions to mine, at most, of each source")
     parser.add_argument("--held-out", type=int, default=2000, help="held-out questions to mine")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()

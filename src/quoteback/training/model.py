@@ -4,7 +4,9 @@ its tokens mean-pooled (how MiniLM was trained to pool) into one relevance logit
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 FROZEN = ("embeddings.word_embeddings.weight",)  # the vocabulary stays MiniLM's: faster steps, smaller checkpoints
@@ -38,3 +40,14 @@ class CrossEncoder(torch.nn.Module):
         missing, unexpected = self.load_state_dict(state, strict=False)
         if unexpected or any(k.removeprefix("encoder.") not in FROZEN for k in missing):
             raise ValueError(f"checkpoint does not fit the model: missing {missing[:3]}, unexpected {unexpected[:3]}")
+
+
+def encode_pairs(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Padded ids, attention mask and token types of (question, passage) pairs, for a batch."""
+    encoded = tokenizer.encode_batch(list(pairs))
+    width = max(len(e.ids) for e in encoded)
+    ids = np.zeros((len(encoded), width), dtype=np.int64)
+    mask, types = np.zeros_like(ids), np.zeros_like(ids)
+    for i, e in enumerate(encoded):
+        ids[i, : len(e.ids)], mask[i, : len(e.ids)], types[i, : len(e.ids)] = e.ids, 1, e.type_ids
+    return ids, mask, types

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..embeddings.encoder import resolve_model
-from ..reader import MAX_TOKENS, encode_pairs, pair_tokenizer
+from ..reader import MAX_TOKENS, pair_tokenizer
 from ..settings import DEFAULT_MODEL, offline_environment
 from .data import Example, read_examples
 from .mine import default_run
@@ -43,11 +43,11 @@ def batch(examples: list[Example], step: int, per_step: int, negatives: int, see
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 8000
+    steps: int = 3200
     per_step: int = 4  # questions per step
     negatives: int = 3  # negatives per question, sampled from the mined ones
-    lr: float = 4e-5
-    warmup: int = 200
+    lr: float = 5e-5
+    warmup: int = 150
     layers: int = 6  # transformer layers kept of MiniLM's six
     seed: int = 13
     max_tokens: int = MAX_TOKENS
@@ -63,7 +63,7 @@ def train(run: Path, config: TrainConfig, stop_after: int | None = None, init: P
     import torch
     from tqdm import tqdm
 
-    from .model import CrossEncoder
+    from .model import CrossEncoder, encode_pairs
 
     c = config
     torch.manual_seed(c.seed)
@@ -113,7 +113,7 @@ def train(run: Path, config: TrainConfig, stop_after: int | None = None, init: P
                 qs += [example.question] * (1 + len(negs))
                 rows.append(1 + len(negs))
             width = max(rows)
-            ids, mask, types = _encode(tokenizer, qs, texts)
+            ids, mask, types = encode_pairs(tokenizer, list(zip(qs, texts)))
             logits = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types))
             labels = torch.zeros_like(logits)
             grid = torch.full((len(rows), width), -1e4)
@@ -146,28 +146,19 @@ def train(run: Path, config: TrainConfig, stop_after: int | None = None, init: P
     return checkpoint
 
 
-def _encode(tokenizer, questions: list[str], texts: list[str]):  # noqa: ANN001, ANN202
-    """encode_pairs for one question per text."""
-    import numpy as np
-
-    parts = [encode_pairs(tokenizer, q, [t]) for q, t in zip(questions, texts)]
-    width = max(p[0].shape[1] for p in parts)
-    return tuple(np.vstack([np.pad(p[j], ((0, 0), (0, width - p[j].shape[1]))) for p in parts]) for j in range(3))
-
-
 def main() -> None:
     offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", type=Path, default=default_run(), help="the run folder (mined data, checkpoint)")
-    parser.add_argument("--steps", type=int, default=8000)
-    parser.add_argument("--questions", type=int, default=4, help="questions per step")
-    parser.add_argument("--negatives", type=int, default=3, help="negatives per question")
-    parser.add_argument("--lr", type=float, default=4e-5)
-    parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--layers", type=int, default=6, help="transformer layers kept of MiniLM's six")
+    parser.add_argument("--steps", type=int, default=TrainConfig.steps)
+    parser.add_argument("--questions", type=int, default=TrainConfig.per_step, help="questions per step")
+    parser.add_argument("--negatives", type=int, default=TrainConfig.negatives, help="negatives per question")
+    parser.add_argument("--lr", type=float, default=TrainConfig.lr)
+    parser.add_argument("--warmup", type=int, default=TrainConfig.warmup)
+    parser.add_argument("--layers", type=int, default=TrainConfig.layers, help="transformer layers kept of MiniLM's six")
     parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--checkpoint-minutes", type=float, default=15.0)
+    parser.add_argument("--seed", type=int, default=TrainConfig.seed)
+    parser.add_argument("--checkpoint-minutes", type=float, default=TrainConfig.checkpoint_minutes)
     parser.add_argument("--init", type=Path, help="start from these weights (python -m quoteback.training.export --weights)")
     args = parser.parse_args()
     train(args.run, TrainConfig(args.steps, args.questions, args.negatives, args.lr, args.warmup, args.layers, args.seed,
