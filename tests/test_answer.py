@@ -60,7 +60,7 @@ def test_a_question_the_faq_does_not_answer_gets_no_direct_answer(seed_ready):
 def test_unrelated_questions_are_declined(seed_ready, question):
     answer = seed_ready.answerer.ask(question)
     assert not answer.answered and answer.quotes == []
-    assert answer.message.startswith("The documents don't say")
+    assert answer.message.startswith("The documents are not about this")
 
 
 @pytest.mark.parametrize("bad", ["", "   \n\t", "x" * 100_000, "what\x00is\x07this", "?!..."])
@@ -149,4 +149,45 @@ def test_a_follow_up_on_the_topic_is_searched_with_it(seed_ready, follow_up):
 def test_a_short_off_topic_message_after_a_question_is_declined(seed_ready, off_topic):
     """Searched with the earlier question it would come near the documents; its own words do not."""
     answer = seed_ready.answerer.ask(off_topic, history=["How many Wagner fighters are in Mali?"])
-    assert answer.outcome == "declined" and answer.quotes == [] and answer.message.startswith("The documents don't say")
+    assert answer.outcome == "declined" and answer.quotes == [] and answer.message.startswith("The documents are not about this")
+
+
+def test_on_topic_unanswered_and_off_topic_questions_get_different_messages(seed_ready):
+    """The FAQ is about Wagner in Mali but gives no death toll; it is not about baking at all."""
+    on_topic = seed_ready.answerer.ask("How many Wagner fighters died in Mali in 2022?")
+    off_topic = seed_ready.answerer.ask("banana bread recipe")
+    assert on_topic.outcome == "related" and on_topic.quotes
+    assert on_topic.message.startswith("The documents are about this but don't answer it directly")
+    assert off_topic.outcome == "declined" and off_topic.message.startswith("The documents are not about this")
+
+
+def test_a_declined_on_topic_question_says_the_documents_are_about_it(seed_ready):
+    """With `related_from` raised, an unsure on-topic question is declined as such, not as off topic."""
+    from dataclasses import replace
+
+    from quoteback.answer import Answerer
+
+    a = seed_ready.answerer
+    strict = Answerer(a.index, a.embedder, replace(a.settings, related_from=0.99))
+    answer = strict.ask("How many Wagner fighters died in Mali in 2022?")
+    assert answer.outcome == "declined" and answer.message.startswith("The documents are about this but don't say it")
+
+
+@pytest.mark.parametrize("question, language", [
+    ("Warum ist die Wagner-Gruppe in Mali?", "German"),
+    ("Pourquoi le groupe Wagner est-il au Mali ?", "French"),
+    ("¿Por qué está el Grupo Wagner en Malí?", "Spanish"),
+])
+def test_a_question_in_another_language_gets_a_note_and_the_closest_passages(seed_ready, question, language):
+    answer = seed_ready.answerer.ask(question)
+    first = answer.message.splitlines()[0]
+    assert language in first and "read as English" in first
+    assert answer.quotes  # "Mali" and "Wagner" still find the FAQ: the note comes with what was found
+
+
+@pytest.mark.parametrize("question", ["banana bread recipe", "Who is Prigozhin?", "What does MINUSMA do?", "Is Wagner in Mali?",
+                                      "how many replicas does Dynamo store each key on?", "3M FY2018 capex", "Why?"])
+def test_english_questions_get_no_language_note(question):
+    from quoteback.question import language_note
+
+    assert language_note(question) is None

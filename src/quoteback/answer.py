@@ -20,7 +20,7 @@ from .passages import Passage
 from .answerability import Calibrator, Signals, answering_sentences, coefficients, signals, type_missing
 from .reader import Reader
 from .retrieval import Hit, Retriever, defines, identifier_share, identifiers
-from .question import is_follow_up, refers_back, search_query, validate_question  # noqa: F401 - re-exported
+from .question import is_follow_up, language_note, refers_back, search_query, validate_question  # noqa: F401 - re-exported
 from .settings import Settings
 
 _WORD = re.compile(r"\w+")
@@ -59,7 +59,9 @@ class Quote:
 
 
 OUTCOMES = ("answer", "related", "declined")
-RELATED_MESSAGE = "The documents don't answer this directly. The closest passages:"
+# two different messages for two different situations: on the documents' topic but not answered
+# (the closest passages are shown), and off their topic altogether (declined; see `decline_message`)
+RELATED_MESSAGE = "The documents are about this but don't answer it directly. The closest passages:"
 
 
 @dataclass
@@ -108,7 +110,11 @@ class Answerer:
         if follow_up and not refers_back(question) and self._off_topic(question, vectors[1]):
             return Answer(question, False, [], decline_message(question), query)
         hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector)
-        return self.compose(question, query, hits, vector, k or self.settings.k)
+        answer = self.compose(question, query, hits, vector, k or self.settings.k)
+        note = language_note(question)
+        if note:
+            answer.message = f"{note}\n{answer.message}".strip()
+        return answer
 
     def _off_topic(self, text: str, vector: np.ndarray) -> bool:
         """A follow-up's own words are off the documents' topic: no passage within the cosine floor
@@ -148,7 +154,8 @@ class Answerer:
         first = self._highlights(hits[0].passage_id, self.index.documents[top.document].text, vector, query) if top else []
         outcome, confidence, found = self.judge(query, hits, vector, first)
         if outcome == "declined":
-            return Answer(question, False, [], decline_message(question), query, confidence=confidence, signals=found)
+            on_topic = bool(hits) and topic_cosine(hits) >= self.settings.abstain_below
+            return Answer(question, False, [], decline_message(question, on_topic), query, confidence=confidence, signals=found)
         quotes = self._quotes(hits, vector, query, k, first)
         searched = f"Searched for: {query}" if query != question.strip() else ""
         message = RELATED_MESSAGE if outcome == "related" else searched
@@ -293,6 +300,9 @@ def topic_cosine(hits: Sequence[Hit]) -> float:
     return max((h.dense for h in hits), default=-1.0)
 
 
-def decline_message(question: str) -> str:
+def decline_message(question: str, on_topic: bool = False) -> str:
+    """Off the documents' topic, or (when `related_from` is raised above 0) on it but too unsure to quote."""
     shown = question.strip() if len(question.strip()) <= 120 else question.strip()[:117] + "..."
-    return f"The documents don't say. No passage answers “{shown}” closely enough to quote."
+    if on_topic:
+        return f"The documents are about this but don't say it: no passage answers “{shown}” closely enough to quote."
+    return f"The documents are not about this: no passage comes near “{shown}”."

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from typing import Sequence
+from typing import Any, Sequence
 
 _WORD = re.compile(r"\w+")
 _PRONOUNS = {"it", "its", "they", "them", "their", "this", "these", "those", "he", "she", "him", "his", "her"}
@@ -22,6 +23,34 @@ def validate_question(question: str, max_chars: int = 2000) -> str | None:
     if not _WORD.search(question):
         return "That question has no words to search for."
     return None
+
+
+# py3langid's probability above which a question is taken for another language: German, French
+# and Spanish questions of 4+ words score 0.7-0.99; English ones of few or rare words
+# ("banana bread recipe", "Who is Prigozhin?") score below 0.2 for whatever language wins
+FOREIGN_FROM = 0.7
+_LANGUAGES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
+              "ru": "Russian", "pl": "Polish", "sv": "Swedish", "tr": "Turkish", "zh": "Chinese", "ja": "Japanese",
+              "ar": "Arabic", "uk": "Ukrainian", "ko": "Korean", "da": "Danish", "no": "Norwegian", "fi": "Finnish"}
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def language_note(question: str) -> str | None:
+    """A one-line note when the question looks written in another language than English: the
+    embedding model and the keyword stemmer read English, so such a question finds little."""
+    if len(_WORD.findall(question)) < 3:
+        return None
+    code, probability = _identifier().classify(question)
+    if code == "en" or probability < FOREIGN_FROM:
+        return None
+    name = _LANGUAGES.get(code, f"language '{code}'")
+    return f"Note: this question looks {name}; questions and documents are read as English, so asking in English finds more."
 
 
 def is_follow_up(question: str) -> bool:

@@ -73,7 +73,7 @@ def test_file_mode_answers_every_line_and_survives_bad_ones(seed_corpus, tmp_pat
     assert [r["question"] for r in rows] == ["What is the Wagner Group?", "What is the capital of France?", "bad\x02line", "What is MINUSMA?"]
     assert [r["answered"] for r in rows] == [True, False, False, True]
     assert "control characters" in rows[2]["message"]
-    assert rows[1]["message"].startswith("The documents don't say")
+    assert rows[1]["message"].startswith("The documents are not about this")
     stdin = runner.invoke(app, ["ask", "--file", "-", "--json", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")], input="What is MINUSMA?\n")
     assert json.loads(stdin.stdout.strip())["answered"] is True
 
