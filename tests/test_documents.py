@@ -119,3 +119,12 @@ def test_a_junk_title_falls_back_to_the_first_heading(tmp_path):
     document.add_paragraph("The survey counted forty boats.")
     document.save(tmp_path / "r.docx")
     assert load_document(tmp_path / "r.docx").title == "Harbour Survey 2024"
+
+
+def test_the_introduction_before_the_first_heading_has_no_section():
+    """The FAQ's first three paragraphs come before its first heading (at character 960)."""
+    doc = load_document(SEED, SEED.name)
+    intro = doc.text.index("In recent years, Mali")
+    assert doc.headings[0][0] > intro
+    assert doc.section_at(intro) == [] and doc.section_label(intro) is None
+    assert doc.section_label(doc.text.index("The Wagner Group is a Russian")) is not None

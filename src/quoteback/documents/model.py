@@ -55,9 +55,10 @@ class Document:
 
     def section_label(self, offset: int) -> str | None:
         """The heading path above `offset` as one line ("5 Authenticators › 5.1 Memorized Secrets");
-        text before a document's first heading sits under the document's title."""
+        None before a document's first heading (an introduction is under no heading: naming the
+        first one, which may start pages later, would place it wrongly; the title is shown apart)."""
         path = self.section_at(offset)
-        return SECTION_SEPARATOR.join(path) if path else (self.title if self.headings else None)
+        return SECTION_SEPARATOR.join(path) if path else None
 
 
 @dataclass(frozen=True)
