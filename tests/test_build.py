@@ -82,6 +82,18 @@ def test_status_reports_staleness(tmp_path, settings_for, counting):
     assert index_status(settings.replace(max_chars=300)).stale
 
 
+@pytest.mark.parametrize("added, shown", [(6, "6 added: new0.txt, new1.txt, new2.txt, new3.txt, new4.txt, new5.txt"),
+                                          (8, "8 added: new0.txt, new1.txt, new2.txt, new3.txt, new4.txt and 3 more")])
+def test_stale_reasons_name_every_file_or_say_how_many_more(tmp_path, settings_for, counting, added, shown):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 1)
+    settings = settings_for(corpus)
+    IndexBuilder(settings, counting).build()
+    for i in range(added):
+        (corpus / f"new{i}.txt").write_text(f"New document number {i}.")
+    assert index_status(settings).reasons == [shown]
+
+
 def test_settings_change_forces_full_rebuild(tmp_path, settings_for, counting):
     corpus = tmp_path / "corpus"
     _write_corpus(corpus, 2)

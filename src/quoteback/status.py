@@ -54,7 +54,8 @@ def index_status(settings: Settings) -> Status:
     changed = sorted(r for r in set(files) & set(known) if known[r] != file_hash(files[r]))
     for label, paths in (("added", added), ("removed", removed), ("changed", changed)):
         if paths:
-            reasons.append(f"{len(paths)} {label}: {', '.join(paths[:5])}")
+            more = f" and {len(paths) - 5} more" if len(paths) > 6 else ""  # never "and 1 more": that name fits
+            reasons.append(f"{len(paths)} {label}: {', '.join(paths if not more else paths[:5])}{more}")
     return Status(True, bool(reasons), reasons, manifest)
 
 

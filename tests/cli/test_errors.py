@@ -213,3 +213,66 @@ def test_an_unreachable_or_unnamed_milvus_is_one_line(seed_corpus, tmp_path, com
     assert result.exit_code == 2 and "error: cannot reach Milvus" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, [*command, *paths])
     assert result.exit_code == 2 and "needs --uri" in result.output
+
+
+def _make_unwritable(folder) -> bool:
+    """No new files in `folder`: immutable (chattr +i, which holds for root too) or, for a
+    non-root user, read-only. False when neither can be arranged here."""
+    import os
+    import subprocess
+
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+        return True
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return True
+    return False
+
+
+def _make_writable(folder) -> None:
+    import subprocess
+
+    subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+    folder.chmod(0o755)
+
+
+def test_a_stale_index_that_cannot_be_rebuilt_still_answers(built):
+    """`ask` answers from the intact old index with a note; `build` is one error line, exit 2."""
+    root, paths = built
+    (root / "corpus" / "lighthouse.md").write_text("# Lighthouses\n\nA lighthouse keeper trims the lamp's wick nightly.\n")
+    index = root / "index"
+    if not _make_unwritable(index):
+        pytest.skip("cannot make a folder unwritable here (no chattr, running as root)")
+    try:
+        asked = runner.invoke(app, ["ask", "What is the Wagner Group?", *paths])
+        assert asked.exit_code == 0, asked.output
+        assert "Traceback" not in asked.output and "private military company" in asked.output
+        notes = [line for line in asked.output.splitlines() if line.startswith("note: ")]
+        assert len(notes) == 1 and "stale" in notes[0] and "can't be rebuilt" in notes[0], asked.output
+        _one_line_error(runner.invoke(app, ["build", *paths]), "cannot write to the index folder", "unchanged")
+    finally:
+        _make_writable(index)
+    assert runner.invoke(app, ["build", *paths]).exit_code == 0  # the old index was intact, and is updated now
+
+
+def test_a_piped_build_prints_progress_lines(tmp_path, seed_corpus):
+    """Not on a terminal (CliRunner's streams are not), each stage shows as plain lines."""
+    result = runner.invoke(app, ["build", "--corpus", str(seed_corpus), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("reading documents: ") for line in lines), result.output
+    assert any(line.startswith("embedding passages: ") and line.endswith("/" + line.split("/")[-1]) for line in lines)
+
+
+def test_plain_progress_is_throttled_per_stage(capsys):
+    from quoteback.cli.running import PlainProgress
+
+    now = [0.0]
+    update = PlainProgress(every_s=5.0, clock=lambda: now[0])
+    for done in range(0, 101):
+        now[0] = done * 0.5  # a step every half second: 50 s in all
+        update("embedding passages", done, 100)
+    update("writing index", 1, 1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "embedding passages: 0/100" and lines[-2] == "embedding passages: 100/100"
+    assert 10 <= len(lines) - 1 <= 12 and lines[-1] == "writing index: 1/1"

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from ..settings import Settings, load_settings, offline_environment
+from .running import fail, open_ready, print_report, progress, run_build
 
 # Plain click help: rich help labels flags `<bool>` as if they took a value and cuts long help lines.
 app = typer.Typer(help="Answer questions about your documents, only in their own words.", no_args_is_help=True,
@@ -31,54 +32,7 @@ def _settings(config: Optional[Path], **flags) -> Settings:
     try:
         return load_settings(config).replace(**flags)
     except (ValueError, OSError) as err:
-        _fail(f"bad settings: {err}")
-
-
-def _fail(message: str, code: int = 2):
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
-
-
-def _progress():
-    """A rich progress bar on stderr, shown only while embedding."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True, console=_console())
-    tasks: dict[str, int] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=total)
-        bar.update(tasks[stage], completed=done, total=total)
-
-    return bar, update
-
-
-def _console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _report(report) -> None:
-    typer.echo(report.summary(), err=True)
-    for skipped in report.skipped:
-        typer.secho(f"skipped {skipped.path}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
-    for notice in report.notices:
-        typer.secho(f"warning {notice.path}: {notice.message}", fg=typer.colors.YELLOW, err=True)
-
-
-def _run_build(settings: Settings, force: bool = False, ray: str | None = None, actors: int = 2):
-    from ..build import IndexBuilder
-
-    bar, update = _progress()
-    if ray is None:
-        with bar:
-            return IndexBuilder(settings).build(force=force, progress=update)
-    from ..ray_build import RayEncoder, connect, read_corpus
-
-    with connect(ray), RayEncoder(settings, actors) as encoder, bar:
-        return IndexBuilder(settings, encoder, reader=read_corpus).build(force=force, progress=update)
+        fail(f"bad settings: {err}")
 
 
 @app.command()
@@ -91,11 +45,7 @@ def build(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, 
     """Build or update the index of the corpus (only changed documents are re-embedded)."""
     settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, store=store, uri=uri,
                          collection=collection)
-    try:
-        report = _run_build(settings, force, ray, actors)
-    except (FileNotFoundError, RuntimeError, ValueError, ConnectionError) as err:
-        _fail(str(err))
-    _report(report)
+    print_report(run_build(settings, force, ray, actors))
 
 
 @app.command()
@@ -111,16 +61,16 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         collection: Optional[str] = CollectionOpt, reader: Optional[bool] = ReaderOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Answer a question with quotes from the documents (builds the index first if needed)."""
     if (question is None) == (file is None):
-        _fail("give either a QUESTION or --file FILE")
+        fail("give either a QUESTION or --file FILE")
     settings = _settings(config, corpus=corpus, index=index, model=model, backend=backend, k=k, store=store, uri=uri,
                          collection=collection, reader=reader)
     from ..answer import validate_question
     from ..app.render import to_terminal
 
     if question is not None and (problem := validate_question(question, settings.max_question_chars)):
-        _fail(problem)
+        fail(problem)
     questions = [question] if question is not None else _read_questions(file)
-    ready = _open(settings, build=not no_build)
+    ready = open_ready(settings, build=not no_build)
     asked: list[str] = list(history)
     for q in questions:
         answer = ready.answerer.ask(q, history=asked)
@@ -129,40 +79,12 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else to_terminal(answer, color=sys.stdout.isatty()))
 
 
-def _open(settings: Settings, build: bool):
-    """The answerer, building first when allowed; while another process builds, the live index
-    (intact until the atomic swap) answers, with a note on stderr."""
-    from ..status import BuildBusy, index_status
-    from ..embeddings import Embedder
-    from ..index import IndexError_
-    from ..pipeline import open_answerer
-
-    try:
-        embedder = Embedder.from_settings(settings)
-        if not build and (status := index_status(settings)).exists and status.stale:
-            typer.secho("note: answering from the index as it is (--no-build); it is stale: " + "; ".join(status.reasons),
-                        fg=typer.colors.YELLOW, err=True)
-        try:
-            bar, update = _progress()
-            with bar:
-                ready = open_answerer(settings, build=build, embedder=embedder, progress=update)
-        except BuildBusy:
-            typer.secho(f"note: the index in {settings.index} is being rebuilt by another process; "
-                        "answering from the current one", fg=typer.colors.YELLOW, err=True)
-            ready = open_answerer(settings, build=False, embedder=embedder)
-    except (IndexError_, FileNotFoundError, RuntimeError, ValueError) as err:
-        _fail(str(err))
-    if ready.report and ready.report.wrote:
-        _report(ready.report)
-    return ready
-
-
 def _read_questions(file: str) -> list[str]:
     """The non-blank lines of the file (a trailing blank line is not a question)."""
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        _fail(f"cannot read --file {file} ({getattr(err, 'strerror', None) or err})")
+        fail(f"cannot read --file {file} ({getattr(err, 'strerror', None) or err})")
     return [line for line in text.splitlines() if line.strip()]
 
 
@@ -179,7 +101,7 @@ def info(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
     try:
         data = index_report(settings)
     except (FileNotFoundError, ValueError, ConnectionError) as err:
-        _fail(str(err))
+        fail(str(err))
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
@@ -213,11 +135,11 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
         names.insert(len(names) - 1, "no-reader")  # the last one is the main configuration
     try:
         evaluator = Evaluator(settings, names, split=split)
-        bar, update = _progress()
+        bar, update = progress()
         with bar:
             result = evaluator.run(dataset or REPO_SET, progress=update)
     except (FileNotFoundError, ValueError, RuntimeError) as err:
-        _fail(str(err))
+        fail(str(err))
     if report:
         from ..evaluation.report import write_report
 
@@ -286,11 +208,11 @@ def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
         check_listen(host, port)
         sets = _eval_sets() + [str(p) for p in check_eval_sets(eval_set)]
     except ValueError as err:
-        _fail(str(err))
+        fail(str(err))
     if host not in LOOPBACK and not credentials:
         typer.secho(f"warning: listening on {host} without a login (--allow-unauthenticated): anyone who can reach it "
                     "can read every document, upload, remove and rebuild", fg=typer.colors.YELLOW, err=True)
-    ready = _open(settings, build=not no_build)  # build progress and summary show before the server starts
+    ready = open_ready(settings, build=not no_build)  # build progress and summary show before the server starts
     from ..app.chat import launch
     from ..index import IndexError_
 
@@ -298,7 +220,7 @@ def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
         launch(settings, host, port, credentials, eval_sets=list(dict.fromkeys(sets)), embedder=ready.answerer.embedder,
                announce=lambda url: typer.echo(f"Running on {url}", err=True))
     except (IndexError_, FileNotFoundError, RuntimeError, ValueError, OSError) as err:
-        _fail(str(err))
+        fail(str(err))
 
 
 def _eval_sets() -> list[str]:
