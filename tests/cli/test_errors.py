@@ -80,6 +80,23 @@ def test_split_on_a_set_without_judgments_is_refused():
     _one_line_error(runner.invoke(app, ["eval", "--split", "foo"]), "has no splits", "--split")
 
 
+@pytest.mark.parametrize("line, needle", [("garbage", "line 2 is not JSON"), ('{"_id": "q2"}', "line 2 has no 'text'"),
+                                          ('["q2"]', "line 2 has no '_id' or 'text'")])
+def test_a_bad_line_of_an_evaluation_set_is_named(tmp_path, line, needle):
+    (tmp_path / "set").mkdir()
+    (tmp_path / "set" / "queries.jsonl").write_text('{"_id": "q1", "text": "What?"}\n' + line + "\n")
+    _one_line_error(runner.invoke(app, ["eval", str(tmp_path / "set")]), "queries.jsonl", needle)
+
+
+def test_an_unwritable_report_folder_fails_before_the_evaluation(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+    ran = []
+    monkeypatch.setattr("quoteback.evaluation.evaluate.Evaluator.run", lambda *a, **k: ran.append(1))
+    _one_line_error(runner.invoke(app, ["eval", "--report", str(tmp_path / "afile")]), "--report", "is a file, not a folder")
+    _one_line_error(runner.invoke(app, ["eval", "--report", str(tmp_path / "afile" / "sub")]), "cannot write to --report")
+    assert ran == []
+
+
 def test_missing_question_file(seed_corpus, tmp_path):
     _one_line_error(runner.invoke(app, ["ask", "--file", str(tmp_path / "nope.txt"), "--corpus", str(seed_corpus)]),
                     "cannot read --file", "No such file")

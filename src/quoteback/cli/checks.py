@@ -93,3 +93,18 @@ def describe_model(model: Any) -> str | None:
         return None if model is None else str(model)
     details = [f"{model['dimension']} dimensions" if "dimension" in model else "", model.get("backend", "torch")]
     return f"{model.get('name')} ({', '.join(d for d in details if d)})"
+
+
+def check_output_folder(folder: Path, flag: str) -> None:
+    """Raise ValueError unless `folder` exists or can be made, and takes files: checked before an
+    evaluation of minutes, not after it."""
+    import tempfile
+
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise ValueError(f"{flag} {folder} is a file, not a folder")
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ValueError(f"cannot write to {flag} {folder} ({err.strerror or err}); choose a writable folder") from None

@@ -130,7 +130,14 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
     settings = _settings(config, model=model, backend=backend, store=store, uri=uri, reader=True if compare_reader else reader)
     from ..evaluation.evaluate import DEFAULT_CONFIGS, REPO_SET, Evaluator
 
+    from .checks import check_output_folder
+
     names = [c.strip() for c in configs.split(",") if c.strip()] if configs else list(DEFAULT_CONFIGS)
+    try:
+        if report:
+            check_output_folder(report, "--report")
+    except ValueError as err:
+        fail(str(err))
     if compare_reader and "no-reader" not in names:
         names.insert(len(names) - 1, "no-reader")  # the last one is the main configuration
     try:

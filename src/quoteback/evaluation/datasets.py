@@ -39,9 +39,23 @@ class Dataset:
     evidence: dict[str, tuple[str, list[int]]] = field(default_factory=dict)  # page sets: query id -> (document stem, 1-based pages)
 
 
-def _jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as rows:
-        return [json.loads(line) for line in rows if line.strip()]
+def _jsonl(path: Path, keys: tuple[str, ...] = ("_id", "text")) -> list[dict]:
+    """One JSON object per line, each with `keys`; a bad line is named in a ValueError."""
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as rows:
+        for n, line in enumerate(rows, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path} line {n} is not JSON ({err.msg}); each line is one object such as "
+                                 '{"_id": "q1", "text": "the question"}') from None
+            missing = [k for k in keys if not isinstance(row, dict) or k not in row]
+            if missing:
+                raise ValueError(f"{path} line {n} has no {' or '.join(repr(k) for k in missing)}")
+            out.append(row)
+    return out
 
 
 def load_dataset(folder: Path, split: str = "test") -> Dataset:
