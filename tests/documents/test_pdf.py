@@ -373,3 +373,27 @@ def test_footnote_marks_are_dropped_but_exponents_kept(tmp_path):
     assert "a violation of security policies and Information Systems, March 2006." in text, text
     assert re.search(r"holds 10 ?6 records", text), text  # an exponent is no footnote mark
     assert "See the glossary" in text
+
+
+def _encrypted_pdf(path: Path, user_password: str) -> Path:
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.multi_cell(0, 10, "A lighthouse keeper trims the wick of the lamp every night before dusk.")
+    pdf.set_encryption(owner_password="owner", user_password=user_password)
+    pdf.output(str(path))
+    return path
+
+
+def test_a_password_protected_pdf_is_skipped_saying_what_to_do(tmp_path):
+    from quoteback.documents.pdf import LOCKED
+
+    _encrypted_pdf(tmp_path / "locked.pdf", "secret")
+    corpus = load_corpus(tmp_path)
+    assert corpus.documents == [] and [(s.path, s.reason) for s in corpus.skipped] == [("locked.pdf", LOCKED)]
+    assert LOCKED.startswith("password-protected PDF: remove the password")
+
+
+def test_a_pdf_encrypted_with_an_empty_password_is_read(tmp_path):
+    doc = load_document(_encrypted_pdf(tmp_path / "open.pdf", ""))
+    assert "lighthouse keeper trims the wick" in doc.text

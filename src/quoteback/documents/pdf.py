@@ -30,6 +30,7 @@ from .pdf_lines import LEADERS, Block, Line, Page, clean_chars
 from .text import iso_date
 
 NO_OCR = "no usable text layer; install tesseract-ocr to read it"
+LOCKED = "password-protected PDF: remove the password (e.g. print it to a new PDF) and add it again"
 _TIMEOUT = 600
 
 
@@ -37,12 +38,34 @@ def read_pdf(path: Path, data: bytes) -> Extracted:
     if not data.lstrip()[:5].startswith(b"%PDF") and b"%PDF-" not in data[:1024]:
         raise DocumentError("broken PDF (no %PDF header)")
     with _on_disk(path, data) as source:
-        if shutil.which("pdftotext"):
-            pages, title, date = _poppler_pages(source)
-        else:
-            pages, title, date = _pypdf_pages(source)
+        try:
+            if shutil.which("pdftotext"):
+                pages, title, date = _poppler_pages(source)
+            else:
+                pages, title, date = _pypdf_pages(source)
+        except DocumentError:
+            if _locked(source):
+                raise DocumentError(LOCKED) from None
+            raise
         _fix_unusable(source, pages)
     return assemble(pages, _plausible_title(title, pages), date)
+
+
+def _locked(source: str) -> bool:
+    """Encrypted with a user password (asked after the text could not be read: one with an empty
+    password opens, and is simply read)."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(source)
+        if not reader.is_encrypted:
+            return False
+    except Exception:  # noqa: BLE001 - a PDF too broken to tell: reported as broken
+        return False
+    try:
+        return not reader.decrypt("")
+    except Exception:  # noqa: BLE001 - an AES cipher pypdf can't open without `cryptography`: the text failed anyway
+        return True
 
 
 def _plausible_title(title: str | None, pages: list[Page]) -> str | None:
@@ -99,8 +122,6 @@ def _run(args: list[str], what: str) -> bytes:
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = next((m for m in message if m.strip()), f"exit status {done.returncode}")
-        if "password" in detail.casefold() or "encrypt" in detail.casefold():
-            raise DocumentError("encrypted PDF (needs a password)")
         raise DocumentError(f"broken PDF ({what}: {detail[:200]})")
     return done.stdout
 
