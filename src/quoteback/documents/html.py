@@ -7,7 +7,10 @@ readability/jusText lost tables or headings. The rules:
 
 - the content root is `<main>`/`role=main`/`<article>` (else `<body>`);
 - navigation, banners, cookie notices, footers, sidebars, edit links, footnote markers,
-  reference lists and hidden elements are removed by tag, ARIA role, and class/id words;
+  reference lists and hidden elements are removed by tag, ARIA role, and class/id words (except
+  on the element holding most of the page's text, and ids that are their heading's slug);
+- inside the root, the densest block of prose (Readability's paragraph score) is kept when it
+  holds nearly all the paragraphs: teaser streams and "more stories" boxes stay out;
 - link-dense lists, tables and boxes (navigation boxes) are dropped;
 - sections titled References, Notes, External links, See also ... are dropped;
 - headings h1-h6 become headings (h1 inside nested `<section>`s takes the section depth);
@@ -15,16 +18,20 @@ readability/jusText lost tables or headings. The rules:
 - `<pre>` keeps its lines; a plain-text RFC inside `<pre>` loses its page headers and footers,
   its paragraphs are rebuilt across page breaks and its numbered section lines become headings.
 
-Here: reading a page and its metadata (title, date). The steps: `html_clean` (content root,
-boilerplate, dropped sections), `html_walk` (the tree as blocks), `html_pre` (`<pre>`).
+Pages where these rules keep next to nothing fall back to trafilatura, then to the whole visible
+text, and the build report says so (`html_route`; measured on mozilla/readability's test pages,
+`web-dev`: F1 0.967 against trafilatura's 0.923, no page empty).
+
+Here: reading a page and its metadata (title, date). The steps: `html_route` (which extraction),
+`html_clean` (content root, boilerplate, dropped sections), `html_focus` (the densest block),
+`html_walk` (the tree as blocks), `html_pre` (`<pre>`).
 """
 
 from __future__ import annotations
 
 import re
 
-from .html_clean import content_root, drop_sections, remove_boilerplate
-from .html_walk import Walker
+from .html_route import page_blocks, parse
 from .model import Extracted, TextBuilder
 from .text import decode, iso_date
 
@@ -36,13 +43,8 @@ _DATE_META = ("article:published_time", "date", "dc.date", "dc.date.issued", "dc
 
 def read_html(data: bytes) -> Extracted:
     """The page's main content as text, with its headings, title and date."""
-    from bs4 import BeautifulSoup
-
     text = decode(data)
-    try:
-        soup = BeautifulSoup(text, "lxml")
-    except Exception:  # lxml missing or refusing the markup
-        soup = BeautifulSoup(text, "html.parser")
+    soup = parse(text)
     meta = _meta(soup)
     date = next((iso_date(meta[k]) for k in _DATE_META if iso_date(meta.get(k))), None)
     if date is None:
@@ -51,20 +53,16 @@ def read_html(data: bytes) -> Extracted:
     page_title = meta.get("og:title") or meta.get("dc.title") or meta.get("citation_title")
     if not page_title and soup.title:
         page_title = soup.title.get_text(" ", strip=True)
-    root = content_root(soup)
-    remove_boilerplate(root)
-    walker = Walker(root)
-    walker.walk(root)
-    walker.flush()
+    blocks = page_blocks(text, soup)
     out = TextBuilder()
-    for kind, value, level in drop_sections(walker.blocks):
+    for kind, value, level in blocks:
         if kind == "h":
             out.heading(value, level)
         elif kind == "table":
             out.table(value)
         else:
             out.paragraph(value)
-    first_h1 = next((value for kind, value, level in walker.blocks if kind == "h"), None)
+    first_h1 = next((value for kind, value, level in blocks if kind == "h"), None)
     return out.build(_page_title(page_title, first_h1, meta.get("og:site_name")), date)
 
 

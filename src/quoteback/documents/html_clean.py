@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_DROP_TAGS = "script style noscript template svg canvas nav aside footer form button input select textarea iframe dialog object embed map head title meta link img picture video audio source".split()
+INVISIBLE = "script style noscript template head title meta link".split()  # never shown as text
+_DROP_TAGS = "svg canvas nav aside footer form button input select textarea iframe dialog object embed map img picture video audio source".split()
 _DROP_ROLES = {"navigation", "banner", "contentinfo", "search", "complementary", "dialog", "alertdialog", "menu", "menubar", "toolbar", "tablist"}
 # Words in class/id names that mark boilerplate, matched against whole hyphen/underscore parts.
 _BOILER_WORDS = re.compile(
@@ -23,6 +24,8 @@ _BOILER_WORDS = re.compile(
     navigation|pagination|pager|sharebar|signup|login|search|searchform|widget|sponsored|rss|tags|tagcloud)$""",
     re.I | re.X,
 )
+# Those that mark boilerplate even on an element holding most of the page's text (a long comment thread).
+_ALWAYS_WORDS = re.compile(r"^(?:comments?|footnotes?|endnotes?|references?|reflist|navbox|catlinks)$", re.I)
 _DROP_SECTIONS = re.compile(
     r"^(?:[\dA-Z]+(?:\.\d+)*\.?\s+)?(?:(?:normative|informative)\s+)?(?:references?|notes?(?:\s+and\s+references)?|"
     r"references\s+and\s+notes|citations?|footnotes?|endnotes?|sources|bibliography|external\s+links|"
@@ -47,23 +50,17 @@ def content_root(soup: BeautifulSoup) -> Tag | BeautifulSoup:
     return soup.body or soup
 
 
-def _is_boilerplate(tag) -> bool:
+def _is_boilerplate(tag, container: list[int]) -> bool:
     if tag.name in _DROP_TAGS:
         return not (tag.name == "footer" and tag.find(["h1", "h2"]))  # an article <footer> holding a heading is rare
     attrs = tag.attrs or {}
     if str(attrs.get("role", "")).lower() in _DROP_ROLES:
         return True
-    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
-        return True
-    style = str(attrs.get("style", "")).replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
     if tag.name == "header" and not tag.find(list(HEADINGS)):
         return True
-    names = list(attrs.get("class") or []) + ([attrs["id"]] if isinstance(attrs.get("id"), str) else [])
-    for name in names:
-        if any(_BOILER_WORDS.match(part) for part in re.split(r"[-_\s]+", name) if part):
-            return True
+    named = _boiler_named(tag)
+    if named and (named == "always" or not _content_container(tag, container)):
+        return True
     if tag.name in ("sup", "a", "span") and _FOOTNOTE_MARK.match(tag.get_text(strip=True) or "x"):
         return True
     if tag.name == "sup" and re.fullmatch(r"\[?\d{1,3}\]?", tag.get_text(strip=True)):
@@ -72,26 +69,85 @@ def _is_boilerplate(tag) -> bool:
     return False
 
 
-def remove_boilerplate(root: Tag) -> None:
-    """Comments and boilerplate elements removed from the tree, in place."""
+def hidden(tag) -> bool:
+    """Hidden by attribute or inline style: not what a reader sees."""
+    attrs = tag.attrs or {}
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
+        return True
+    style = str(attrs.get("style", "")).replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def _boiler_named(tag) -> str | None:
+    """"always" or "word" when a class or id word marks boilerplate, else None; an id that is the slug of the element's own heading
+    (a section anchor, `id="sharing-with-a-developer"`) names the content, not its role."""
+    attrs = tag.attrs or {}
+    names = list(attrs.get("class") or [])
+    if isinstance(attrs.get("id"), str) and not _heading_slug(tag, attrs["id"]):
+        names.append(attrs["id"])
+    parts = [part for name in names for part in re.split(r"[-_\s]+", name) if _BOILER_WORDS.match(part)]
+    return ("always" if any(_ALWAYS_WORDS.match(part) for part in parts) else "word") if parts else None
+
+
+def _heading_slug(tag, ident: str) -> bool:
+    heading = tag.find(list(HEADINGS))
+    if heading is None:
+        return False
+    ident, title = (re.sub(r"[\W_]+", "", text.lower()) for text in (ident, heading.get_text(" ")))
+    return len(ident) > 8 and ident in title
+
+
+def _content_container(tag, container: list[int]) -> bool:
+    """The outermost element holding most of the page's text, little of it linked, is the content's
+    container whatever its class says (Blogger's posts sit in `widget Blog`, an article in
+    `share-wrapper`); only one per page, so the widgets inside it still go. `container` holds the
+    page's text length until that element is found, then nothing."""
+    if not container or density(tag) >= 0.5 or visible_length(tag) <= container[0] / 2:
+        return False
+    container.clear()
+    return True
+
+
+def strip_invisible(root: Tag) -> None:
+    """Comments, scripts, styles and hidden elements removed in place: what no reader sees."""
     from bs4 import Comment, Doctype, ProcessingInstruction
 
     for node in root.find_all(string=lambda s: isinstance(s, (Comment, Doctype, ProcessingInstruction))):
         node.extract()
+    for tag in root.find_all(INVISIBLE):
+        tag.decompose()
     for tag in list(root.find_all(True)):
-        if tag.decomposed or tag.parent is None:
-            continue
-        if _is_boilerplate(tag):
+        if not tag.decomposed and tag.parent is not None and hidden(tag):
             tag.decompose()
 
 
+def remove_boilerplate(root: Tag) -> None:
+    """Invisible markup and boilerplate elements removed from the tree, in place."""
+    strip_invisible(root)
+    container = [visible_length(root)]
+    for tag in list(root.find_all(True)):
+        if tag.decomposed or tag.parent is None:
+            continue
+        if _is_boilerplate(tag, container):
+            tag.decompose()
+
+
+def visible_length(root) -> int:
+    """Characters of text under `root`, whitespace collapsed (after the INVISIBLE tags are gone)."""
+    return len(WS.sub(" ", root.get_text(" ")).strip())
+
+
 def _link_density(tag) -> tuple[int, float]:
-    text = len(WS.sub(" ", tag.get_text(" ")).strip())
+    text = visible_length(tag)
     links = tag.find_all("a")
     if not text:
         return len(links), 0.0
-    linked = sum(len(WS.sub(" ", a.get_text(" ")).strip()) for a in links)
-    return len(links), linked / text
+    return len(links), sum(visible_length(a) for a in links) / text
+
+
+def density(tag) -> float:
+    """The share of an element's text that is link text."""
+    return _link_density(tag)[1]
 
 
 def link_box(tag: Tag, threshold: float) -> bool:

@@ -27,8 +27,9 @@ def _inline(text: str) -> str:
 class Walker:
     """Turns the cleaned content tree into blocks: ("p", text, 0), ("h", text, level), ("table", rows, 0)."""
 
-    def __init__(self, root: Tag) -> None:
+    def __init__(self, root: Tag, skip_links: bool = True) -> None:
         self.root = root
+        self.skip_links = skip_links  # False: link boxes kept too (the whole visible text)
         self.blocks: list[tuple] = []
         self._inline: list[str] = []
         self._pre: list[str] = []
@@ -47,11 +48,11 @@ class Walker:
             self.blocks.extend(pre_blocks(self._pre))
             self._pre = []
 
-    def walk(self, node: Tag) -> None:
-        """Blocks of `node`'s children appended to `self.blocks` (call `flush` after the last)."""
+    def walk(self, node: Tag, children: list | None = None) -> None:
+        """Blocks of `node`'s children (or of `children`) appended to `self.blocks` (call `flush` after the last)."""
         from bs4 import NavigableString, Tag
 
-        for child in list(node.children):
+        for child in list(node.children) if children is None else children:
             if isinstance(child, NavigableString):
                 if self._pre and not str(child).strip():
                     continue  # whitespace between consecutive <pre> pages
@@ -75,7 +76,7 @@ class Walker:
                 self._inline.append(_BR)
             elif name in ("ul", "ol"):
                 self.flush()
-                if not link_box(child, 0.7):
+                if not (self.skip_links and link_box(child, 0.7)):
                     lines = _list_lines(child, 0)
                     if lines:
                         self.blocks.append(("p", "\n".join(lines), 0))
@@ -84,13 +85,17 @@ class Walker:
                 self._table(child)
             elif name in _BLOCKS:
                 self.flush()
-                if name in ("div", "section", "center", "blockquote", "dl") and link_box(child, 0.75) and len(child.find_all("a")) >= 5:
+                if self.skip_links and name in ("div", "section", "center", "blockquote", "dl") and self._links(child):
                     continue
                 self.walk(child)
                 self.flush()
             else:
                 self.walk(child)
         self._flush_pre()
+
+    @staticmethod
+    def _links(box) -> bool:
+        return link_box(box, 0.75) and len(box.find_all("a")) >= 5
 
     def _level(self, heading) -> int:
         level = HEADINGS[heading.name]
@@ -105,7 +110,7 @@ class Walker:
         if _layout_table(table, rows):
             self.walk(table)
             return
-        if link_box(table, 0.75):
+        if self.skip_links and link_box(table, 0.75):
             return
         caption = table.find("caption")
         if caption is not None and caption.find_parent("table") is table:
