@@ -19,7 +19,8 @@ Every offset in `pages` and `headings` indexes the returned text.
 
 Here: `assemble`, the pipeline. The passes: `pdf_lines` (the data, character cleanup),
 `pdf_pages` (running lines, figure residue, reading order), `pdf_tables` (section numbers,
-contents pages, tables), `pdf_headings`, `pdf_paragraphs`.
+contents pages, tables), `pdf_statements` (numeric tables, rows with their column headers),
+`pdf_headings`, `pdf_paragraphs`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .pdf_headings import front_matter, heading_level, numbering
 from .pdf_lines import BULLET_RE, LEADERS, SENTENCE_END, Page, Para, clean_chars, join_lines
 from .pdf_pages import is_figure_residue, reading_order, remove_running_lines
 from .pdf_paragraphs import build_text, is_caption, split_paragraphs
+from .pdf_statements import find_statements
 from .pdf_tables import TOC_TITLES, attach_page_numbers, find_tables, is_toc_page, join_heading_words, join_section_numbers
 
 
@@ -61,6 +63,7 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
         if page.toc:
             attach_page_numbers(page)
         else:
+            find_statements(page)  # numeric tables first: their rows rebuilt across the figure columns
             find_tables(page, body)
 
     paras: list[Para] = []

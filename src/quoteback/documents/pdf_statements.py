@@ -1,0 +1,162 @@
+"""Numeric tables (financial statements, data tables): each row read with its column headers.
+
+`pdftotext` cuts a statement into a block of row labels and one block per column of figures, so
+"Purchases of property, plant and equipment (PP&E)" lands paragraphs away from its "(1,577)",
+and neither says which year. This pass, run on a page before the general table finder, puts
+figures back on the row whose baseline they share and names each by its column's header:
+
+    Purchases of property, plant and equipment (PP&E) | 2018: (1,577) | 2017: (1,373) | 2016: (1,420)
+
+A page qualifies when at least two columns of right-aligned figures, each of MIN_COLUMN or more,
+sit to the right of the row labels; prose with a few numbers in it never does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .pdf_lines import Block, Line, Page
+
+# a figure: 1,577 (1,577) -3.5 12% $5,363 — n/a ; a bare year is a header, not a figure
+_FIGURE = re.compile(r"^(?:[$€£]\s?)?\(?[-−–]?[$€£]?\s?\d[\d,]*(?:\.\d+)?\)?%?$|^[—–-]+$|^n/?a$", re.I)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_CURRENCY = {"$", "€", "£"}
+MIN_COLUMN = 4  # figures a column needs
+HEADER_REACH = 6.0  # header lines may sit this many line heights above the first row of figures
+
+
+@dataclass
+class _Cell:
+    text: str
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    line: Line
+
+
+def _cells(line: Line) -> list[_Cell]:
+    """A line of figures only, as one cell per figure (pdftotext sometimes keeps "(329) (524)" as one line)."""
+    tokens = line.text.split()
+    if not tokens or not all(_FIGURE.match(t) or t in _CURRENCY for t in tokens):
+        return []
+    out, width, at = [], (line.x1 - line.x0) / max(1, len(line.text)), 0
+    for token in tokens:
+        start = line.text.index(token, at)
+        at = start + len(token)
+        if token not in _CURRENCY:
+            out.append(_Cell(token, line.x0 + start * width, line.x0 + at * width, line.y0, line.y1, line))
+    return out
+
+
+def _columns(cells: list[_Cell], tol: float) -> list[list[_Cell]]:
+    """Figures grouped by their right edge (figures are set flush right)."""
+    columns: list[list[_Cell]] = []
+    for cell in sorted(cells, key=lambda c: c.x1):
+        if columns and cell.x1 - columns[-1][-1].x1 <= tol:
+            columns[-1].append(cell)
+        else:
+            columns.append([cell])
+    return [c for c in columns if len(c) >= MIN_COLUMN]
+
+
+def find_statements(page: Page) -> None:
+    """Replace the blocks of a numeric table on the page by one table block (`Block.rows`)."""
+    lines = [line for block in page.blocks for line in block.lines]
+    if len(lines) < 2 * MIN_COLUMN:
+        return
+    size = sorted(line.y1 - line.y0 for line in lines)[len(lines) // 2] or 8.0
+    figures = [c for line in lines for c in _cells(line) if not _YEAR.match(c.text)]
+    columns = _columns(figures, max(6.0, 0.8 * size))
+    if len(columns) < 2:
+        return
+    left = min(c.x0 for col in columns for c in col)
+    top, bottom = min(c.y0 for col in columns for c in col), max(c.y1 for col in columns for c in col)
+    spans = [(min(c.x0 for c in col) - 2.5 * size, max(c.x1 for c in col) + size) for col in columns]
+    used: set[int] = {id(c.line) for col in columns for c in col}
+    currency = {id(line) for line in lines if line.text.strip() in _CURRENCY and top - size <= line.y0 <= bottom}
+    labels = [line for line in lines if id(line) not in used | currency and line.x1 <= left + 2
+              and top - 1.5 * size <= line.y0 <= bottom]
+    if sum(1 for line in labels if any(_level(line, c) for col in columns for c in col)) < MIN_COLUMN:
+        return  # figures without row labels beside them: not a statement
+    taken = used | currency | {id(x) for x in labels}
+    heads = [[line for line in lines if id(line) not in taken and top - HEADER_REACH * size <= line.y0 <= bottom
+              and span[0] <= (line.x0 + line.x1) / 2 <= span[1]] for span in spans]
+    used |= {id(line) for line in labels} | {id(line) for h in heads for line in h} | currency
+    rows = _rows(labels, columns, [_headers(h, size) for h in heads], size)
+    _replace(page, used, rows)
+
+
+def _level(line: Line, cell: _Cell) -> bool:
+    """A label and a figure on one baseline."""
+    return abs(line.y1 - cell.y1) <= 0.45 * (line.y1 - line.y0 or 8.0)
+
+
+def _headers(lines: list[Line], size: float) -> list[tuple[float, str]]:
+    """A column's headers, top first, each with the bottom of its last line: the lines centred over
+    the column above its first figure ("Three months ended" / "March 31, 2021"), and any set
+    between its figures (a second table below the first: its own years)."""
+    out: list[tuple[float, str]] = []
+    last = None
+    for line in sorted(lines, key=lambda x: (x.y0, x.x0)):
+        if last is not None and line.y0 - last.y1 < 0.8 * size:
+            out[-1] = (line.y1, f"{out[-1][1]} {line.text}")
+        else:
+            out.append((line.y1, line.text))
+        last = line
+    return out
+
+
+def _header_of(headers: list[tuple[float, str]], cell: _Cell) -> str:
+    above = [text for bottom, text in headers if bottom <= cell.y0 + 1]
+    return above[-1] if above else ""
+
+
+def _rows(labels: list[Line], columns: list[list[_Cell]], headers: list[list[tuple[float, str]]], size: float) -> list[str]:
+    """Rows top to bottom: the label, then `header: figure` for each column with a figure on its
+    baseline. A label line that runs the width of the label column and has no figures wrapped:
+    the line under it, indented, finishes it (figures usually sit on the last line)."""
+    cells = [(k, c) for k, col in enumerate(columns) for c in col]
+    full = 0.8 * max(line.x1 - line.x0 for line in labels)
+    rows: list[tuple[float, str, list[tuple[int, _Cell]]]] = []
+    pending: tuple[Line, str] | None = None  # a wrapped label waiting for its last line
+    for line in sorted(labels, key=lambda x: (x.y0, x.x0)):
+        text = line.text
+        if pending is not None:
+            first, so_far = pending
+            if line.x0 > first.x0 + 1 and line.y0 - first.y1 < 0.8 * size * 2:
+                text = f"{so_far} {line.text}"
+            else:
+                rows.append((first.y1, so_far, []))
+        mine = [(k, c) for k, c in cells if _level(line, c)]
+        wrapped = not mine and pending is None and line.x1 - line.x0 >= full
+        pending = (line, text) if wrapped else None
+        if not wrapped:
+            rows.append((line.y1, text, mine))
+    if pending is not None:
+        rows.append((pending[0].y1, pending[1], []))
+    placed = {id(c) for _, _, mine in rows for _, c in mine}
+    rows += [(c.y1, "", [(k, c)]) for k, c in cells if id(c) not in placed]  # a figure with no label on its line
+    out = []
+    for _, label, mine in sorted(rows, key=lambda r: r[0]):
+        parts = [label] if label else []
+        for k, c in sorted(mine, key=lambda kc: kc[0]):
+            head = _header_of(headers[k], c)
+            parts.append(f"{head}: {c.text}" if head else c.text)
+        out.append(" | ".join(parts))
+    return out
+
+
+def _replace(page: Page, used: set[int], rows: list[str]) -> None:
+    """The table block takes the place of the first block it draws from; emptied blocks go."""
+    taken = [line for block in page.blocks for line in block.lines if id(line) in used]
+    at = next(i for i, block in enumerate(page.blocks) if any(id(line) in used for line in block.lines))
+    kept = []
+    for i, block in enumerate(page.blocks):
+        if i == at:
+            kept.append(Block(taken, rows))
+        rest = [line for line in block.lines if id(line) not in used]
+        if rest:
+            kept.append(Block(rest, block.rows))
+    page.blocks = kept

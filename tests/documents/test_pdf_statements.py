@@ -1,0 +1,73 @@
+"""Numeric tables in PDFs: each row keeps its figures and names them by their column headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quoteback.documents import load_document
+from tests.documents.test_pdf import FONT
+
+fpdf = pytest.importorskip("fpdf")
+
+ROWS = [  # label, figures (None: a section row), indent
+    ("Cash Flows from Investing Activities", None, 0),
+    ("Purchases of property, plant and equipment (PP&E)", ["(1,577)", "(1,373)", "(1,420)"], 10),
+    ("Proceeds from sale of PP&E and other assets", ["262", "49", "58"], 10),
+    ("Acquisitions, net of cash acquired", ["13", "(2,023)", "(16)"], 10),
+    ("Purchases of marketable securities and investments", ["(1,828)", "(2,152)", "(1,410)"], 10),
+    ("Net cash provided by (used in) investing activities", ["222", "(3,086)", "(1,403)"], 0),
+]
+PROSE = ("In 2018 the company bought 1,577 million dollars of equipment, up from 1,373 in 2017; "
+         "the board met 12 times and approved 3 acquisitions.")
+
+
+def _statement_pdf(path: Path) -> Path:
+    pdf = fpdf.FPDF(unit="pt", format="letter")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("dejavu", "", FONT)
+    pdf.add_page()
+    pdf.set_font("dejavu", size=9)
+    pdf.set_xy(56, 50)
+    pdf.cell(300, 10, "Consolidated Statement of Cash Flows")
+    pdf.set_xy(56, 62)
+    pdf.cell(300, 10, "(Millions)")
+    for x, year in ((360, "2018"), (430, "2017"), (500, "2016")):
+        pdf.set_xy(x, 80)
+        pdf.cell(45, 10, year, align="R")
+    y = 96
+    for label, figures, indent in ROWS:
+        pdf.set_xy(56 + indent, y)
+        pdf.cell(260, 10, label)
+        for x, figure in zip((360, 430, 500), figures or []):
+            pdf.set_xy(x, y)
+            pdf.cell(45, 10, figure, align="R")
+        y += 12
+    pdf.set_xy(56, y + 30)
+    pdf.multi_cell(480, 12, PROSE)
+    pdf.output(str(path))
+    return path
+
+
+def test_statement_rows_carry_their_figures_and_column_headers(tmp_path):
+    doc = load_document(_statement_pdf(tmp_path / "statement.pdf"))
+    expected = "Purchases of property, plant and equipment (PP&E) | 2018: (1,577) | 2017: (1,373) | 2016: (1,420)"
+    assert expected in doc.text, doc.text
+    assert "Net cash provided by (used in) investing activities | 2018: 222 | 2017: (3,086) | 2016: (1,403)" in doc.text
+    lines = doc.text.splitlines()
+    assert "Cash Flows from Investing Activities" in lines  # a section row: no figures, no bar
+    assert lines.index("Cash Flows from Investing Activities") < lines.index(expected)
+    assert " ".join(PROSE.split()) in " ".join(doc.text.split())  # prose beside the table keeps its numbers in place
+
+
+def test_prose_with_numbers_is_no_table(tmp_path):
+    pdf = fpdf.FPDF(unit="pt", format="letter")
+    pdf.add_font("dejavu", "", FONT)
+    pdf.add_page()
+    pdf.set_font("dejavu", size=10)
+    for _ in range(6):
+        pdf.multi_cell(480, 13, PROSE)
+    pdf.output(str(tmp_path / "prose.pdf"))
+    doc = load_document(tmp_path / "prose.pdf")
+    assert " | " not in doc.text and "2018:" not in doc.text
