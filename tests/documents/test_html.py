@@ -28,7 +28,7 @@ def test_main_content_without_boilerplate():
     doc = read_html(PAGE.encode())
     text = doc.text
     assert "River otters are semiaquatic mammals that live along streams." in text
-    assert "Fish | 60%" in text and "Prey | Share" in text and "Crayfish | 25%" in text
+    assert "Fish | Share: 60%" in text and "Prey | Share" in text and "Crayfish | Share: 25%" in text
     assert "- Winter: more fish\n- Summer: more frogs" in text
     for junk in ("cookies", "Main page", "Random article", "About us", "[edit]", "edit", "[1]", "Retrieved",
                  "Smith", "References", "Copyright", "Privacy", "Beaver", "Marten"):

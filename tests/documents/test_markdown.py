@@ -4,6 +4,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
+from quoteback.documents import load_document
 from quoteback.documents.markdown import read_markdown
 
 SOURCE = """---
@@ -79,3 +80,16 @@ def test_property_heading_spans_match_words(sections):
     assert [doc.text[a:b] for a, b, _ in doc.headings] == [h for _, h, _, _ in sections]
     assert [level for _, _, level in doc.headings] == [level for level, _, _, _ in sections]
     assert "**" not in doc.text and not re.search(r"\{#", doc.text)
+
+
+def test_figures_in_a_table_carry_their_column_header(tmp_path):
+    """A bare number means nothing without its column; words speak for themselves."""
+    (tmp_path / "t.md").write_text(
+        "# Results\n\n| Segment | Revenue | Margin | Note |\n|---|---|---|---|\n"
+        "| Safety | 1,200 | 12% | steady |\n| Health | (45) | — | new plant |\n\n"
+        "| Term | Meaning |\n|---|---|\n| quorum | a majority of replicas |\n| lease | a time-bound lock |\n")
+    text = load_document(tmp_path / "t.md").text
+    assert "Safety | Revenue: 1,200 | Margin: 12% | steady" in text
+    assert "Health | Revenue: (45) | Margin: — | new plant" in text
+    assert "Segment | Revenue | Margin | Note" in text  # the header row itself stays as it is
+    assert "quorum | a majority of replicas" in text  # no figures: no header names

@@ -7,9 +7,12 @@ itself). A quote is `text[start:end]`; its page and section are looked up from t
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 SECTION_SEPARATOR = " › "
+# a figure in a table cell: 1,577 (1,577) -3.5 12% $5,363 — n/a; alone it means nothing without its column header
+FIGURE = re.compile(r"^(?:[$€£]\s?)?\(?[-−–]?[$€£]?\s?\d[\d,]*(?:\.\d+)?\)?%?$|^[—–-]+$|^n/?a$", re.I)
 
 
 class DocumentError(Exception):
@@ -127,7 +130,15 @@ class TextBuilder:
             self.headings.append([start, start + len(text), max(1, int(level))])
 
     def table(self, rows: list[list[str]]) -> None:
-        lines = [" | ".join(" ".join(cell.split()) for cell in row) for row in rows]
+        """Rows `cell | cell`; under a header row (a first row of words, not figures), a figure
+        is written with its column's header, `Net sales | 2023: 14,694 | 2022: 14,544`, as the PDF
+        statements are (see `pdf_statements`): a bare number says nothing on its own."""
+        rows = [[" ".join(cell.split()) for cell in row] for row in rows]
+        header = rows[0] if len(rows) > 2 and not any(FIGURE.match(c) for c in rows[0][1:]) else None
+        if header:
+            rows = [rows[0]] + [[f"{header[j]}: {c}" if j and header[j] and len(row) == len(header) and FIGURE.match(c) else c
+                                 for j, c in enumerate(row)] for row in rows[1:]]
+        lines = [" | ".join(row) for row in rows]
         lines = [line for line in lines if line.strip(" |")]
         if lines:
             self._append("\n".join(lines))

@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .model import FIGURE as _FIGURE  # a bare year matches too: here it is a header, not a figure
 from .pdf_lines import Block, Line, Page
 
-# a figure: 1,577 (1,577) -3.5 12% $5,363 — n/a ; a bare year is a header, not a figure
-_FIGURE = re.compile(r"^(?:[$€£]\s?)?\(?[-−–]?[$€£]?\s?\d[\d,]*(?:\.\d+)?\)?%?$|^[—–-]+$|^n/?a$", re.I)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _CURRENCY = {"$", "€", "£"}
 MIN_COLUMN = 4  # figures a column needs
