@@ -14,6 +14,7 @@ import numpy as np
 
 from .documents import Document
 from .embeddings import Encoder
+from .filters import Filter
 from .fusion import Fusion
 from .index import Index
 from .passages import Passage
@@ -98,10 +99,14 @@ class Answerer:
         self.retriever = Retriever(index, embedder, Fusion.from_settings(settings), Reader.from_settings(settings))
         self.calibrator = calibrator or Calibrator.load(coefficients(settings.reader))
 
-    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None, where: Filter | None = None) -> Answer:
+        """Quotes answering `question` (a follow-up of `history`), from the passages `where` allows."""
         problem = validate_question(question, self.settings.max_question_chars)
         if problem:
             return Answer(question if isinstance(question, str) else "", False, [], problem, "", valid=False)
+        allowed = self.retriever.allowed(where)
+        if allowed is not None and not allowed.any():
+            return Answer(question, False, [], f"No passage matches the filter {where}; nothing was searched.", "", valid=False)
         query = search_query(question, history)
         follow_up = query != question.strip()
         vectors = self.embedder.encode([query, question.strip()] if follow_up else [query])
@@ -109,7 +114,7 @@ class Answerer:
         # a short message that does not refer back ("banana bread recipe" after a question on Mali) may change the subject
         if follow_up and not refers_back(question) and self._off_topic(question, vectors[1]):
             return Answer(question, False, [], decline_message(question), query)
-        hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector)
+        hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector, where=where)
         answer = self.compose(question, query, hits, vector, k or self.settings.k)
         note = language_note(question)
         if note:

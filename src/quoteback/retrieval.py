@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .embeddings import Encoder
+from .filters import Filter
 from .fusion import Fusion
 from .index import Index
 from .passages import embedding_text
@@ -98,13 +99,18 @@ class Retriever:
         self.feedback = fusion.feedback
         self._whole_words = functools.lru_cache(maxsize=1 << 16)(self._cut_at_spaces)  # a fact of this index's passages
         self.reader = (reader or Reader()) if fusion.reader_depth else None
+        self._masks: dict[Filter, np.ndarray] = {}  # a chat asks many questions under one filter
 
-    def search(self, query: str, k: int = 10, vector: np.ndarray | None = None) -> list[Hit]:
-        """The k best passages; with the reader on, the best `reader_depth` are read and re-ranked first."""
+    def search(self, query: str, k: int = 10, vector: np.ndarray | None = None, where: Filter | None = None) -> list[Hit]:
+        """The k best passages (of those `where` allows: searched among them, so k come back when
+        k match); with the reader on, the best `reader_depth` are read and re-ranked first."""
+        allowed = self.allowed(where)
+        if allowed is not None and not allowed.any():
+            return []
         if self.reader is None:
-            return self._retrieve(query, k, vector)
+            return self._retrieve(query, k, vector, allowed)
         depth = self.fusion.reader_depth
-        hits = self._retrieve(query, max(k, depth), vector)
+        hits = self._retrieve(query, max(k, depth), vector, allowed)
         if not hits:
             return hits
         read = self.read(query, hits[:depth])
@@ -119,13 +125,23 @@ class Retriever:
         read = [replace(h, score=h.score + self.fusion.reader_weight * float(x), reader=float(x)) for h, x in zip(hits, logits)]
         return sorted(read, key=lambda h: -h.score)
 
-    def _retrieve(self, query: str, k: int, vector: np.ndarray | None) -> list[Hit]:
+    def allowed(self, where: Filter | None) -> np.ndarray | None:
+        """The passages a filter allows, by passage id (None: all)."""
+        if not where:
+            return None
+        if where not in self._masks:
+            if len(self._masks) >= 64:
+                self._masks.clear()
+            self._masks[where] = where.mask(self.index)
+        return self._masks[where]
+
+    def _retrieve(self, query: str, k: int, vector: np.ndarray | None, allowed: np.ndarray | None = None) -> list[Hit]:
         n = len(self.index.passages)
         if n == 0:
             return []
         q = self.embedder.encode([query])[0] if vector is None else vector
-        lexical = self._lexical(query, n) if self.mode != "dense" else np.zeros(0)
-        hits = self._search(query, q, lexical, max(k, self.feedback), q)
+        lexical = self._lexical(query, n, allowed) if self.mode != "dense" else np.zeros(0)
+        hits = self._search(query, q, lexical, max(k, self.feedback), q, allowed)
         if not (self.feedback and self.mode == "hybrid" and hits):
             return hits[:k]
         top = [h.passage_id for h in hits[: self.feedback]]
@@ -133,21 +149,27 @@ class Retriever:
         moved /= np.linalg.norm(moved)
         texts = [embedding_text(self.index.passages[i], self.index.documents[self.index.passages[i].document], True) for i in top]
         expansion = self.index.lexical.expansion(query, texts)[:n]
-        return self._search(query, moved, 0.5 * lexical + 0.5 * expansion, k, q)
+        if allowed is not None:
+            expansion = np.where(allowed, expansion, 0.0)
+        return self._search(query, moved, 0.5 * lexical + 0.5 * expansion, k, q, allowed)
 
-    def _lexical(self, query: str, n: int) -> np.ndarray:
-        """BM25 scores on a 0..1 scale (see LEXICAL_FLOOR)."""
+    def _lexical(self, query: str, n: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 scores on a 0..1 scale (see LEXICAL_FLOOR), 0 for passages a filter leaves out."""
         raw = self.index.lexical.scores(query)[:n]
+        if allowed is not None:
+            raw = np.where(allowed, raw, 0.0)
         scale = max(float(raw.max()), LEXICAL_FLOOR * self.index.lexical.ideal(query))
         return raw / scale if scale > 0 else raw
 
-    def _search(self, query: str, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray) -> list[Hit]:
-        """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention)."""
+    def _search(self, query: str, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray,
+                allowed: np.ndarray | None = None) -> list[Hit]:
+        """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention);
+        `allowed`: the passages a filter allows (exact dense search among them)."""
         n = len(self.index.passages)
         depth = min(n, max(k, self.fusion.candidates))
         found: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
         if self.mode != "bm25":
-            found.append(dense_rank := self.index.store.dense_search(q, depth))
+            found.append(dense_rank := self._dense(q, depth, allowed))
         if self.mode != "dense":
             top = np.argpartition(-lexical, depth - 1)[:depth] if depth < n else np.arange(n)
             found.append(top[lexical[top] > 0])
@@ -174,6 +196,15 @@ class Retriever:
         dense_rank, lexical_rank = _ranks(reported), _ranks(lex)
         return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i]), float(coverage[i]),
                     int(dense_rank[i]), int(lexical_rank[i])) for i in best]
+
+    def _dense(self, q: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
+        """The `depth` passages nearest `q`: the store's index, or among the allowed ones exactly."""
+        if allowed is None:
+            return self.index.store.dense_search(q, depth)
+        ids = np.flatnonzero(allowed)
+        cosine = self.index.store.passage_vectors(ids) @ q
+        best = np.argsort(-cosine, kind="stable")[:depth]
+        return ids[best].astype(np.int64)
 
     def _hybrid(self, query: str, order: np.ndarray, fused: np.ndarray, lex: np.ndarray, coverage: np.ndarray, k: int) -> np.ndarray:
         """`fused` plus the keyword coverage of the top RESCORE candidates (written to `coverage`),

@@ -94,3 +94,15 @@ def test_settings_file_and_environment(tmp_path, monkeypatch):
     config.write_text("nonsense = 1\n")
     result = runner.invoke(app, ["info", "--config", str(config)])
     assert result.exit_code == 2 and "unknown settings" in result.output
+
+
+def test_ask_where_searches_only_the_documents_named(seed_corpus, tmp_path):
+    (seed_corpus / "lighthouse.md").write_text("# Lighthouses\n\nA lighthouse keeper trims the lamp's wick every night. "
+                                               "The Wagner lighthouse in Mali does not exist.\n")
+    paths = ["--corpus", str(seed_corpus), "--index", str(tmp_path / "i")]
+    free = runner.invoke(app, ["ask", "What is the Wagner Group?", "--json", *paths])
+    scoped = runner.invoke(app, ["ask", "What is the Wagner Group?", "--json", "--where", "doc=lighthouse*", *paths])
+    assert free.exit_code == 0 and scoped.exit_code == 0, scoped.output
+    free_docs = {q["document"] for q in json.loads(free.stdout.strip().splitlines()[-1])["quotes"]}
+    scoped_docs = {q["document"] for q in json.loads(scoped.stdout.strip().splitlines()[-1])["quotes"]}
+    assert "wagner-group-in-mali-faq.txt" in free_docs and scoped_docs <= {"lighthouse.md"}

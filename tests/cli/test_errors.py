@@ -293,3 +293,10 @@ def test_plain_progress_is_throttled_per_stage(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "embedding passages: 0/100" and lines[-2] == "embedding passages: 100/100"
     assert 10 <= len(lines) - 1 <= 12 and lines[-1] == "writing index: 1/1"
+
+
+def test_a_bad_or_empty_filter_is_one_line(built):
+    root, paths = built
+    _one_line_error(runner.invoke(app, ["ask", "What is MINUSMA?", "--where", "colour=red", *paths]), "unknown key 'colour'")
+    _one_line_error(runner.invoke(app, ["ask", "What is MINUSMA?", "--where", "doc=nothing-like-this*", *paths]),
+                    "no passage matches --where doc=nothing-like-this*")

@@ -56,6 +56,8 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         follow_up: bool = typer.Option(False, "--conversation", help="With --file: treat lines as one conversation."),
         history: list[str] = typer.Option([], "--history", help="Earlier questions of the conversation (repeatable)."),
         no_build: bool = typer.Option(False, "--no-build", help="Answer from the index as it is, even if stale; never build."),
+        where: list[str] = typer.Option([], "--where", help="Only passages where KEY=VALUE, KEY>=VALUE or KEY<=VALUE holds "
+                                        "(keys doc, type, date, section, page; repeatable), e.g. --where 'doc=3M_2018*'."),
         corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
         backend: Optional[str] = BackendOpt, store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
         collection: Optional[str] = CollectionOpt, reader: Optional[bool] = ReaderOpt, config: Optional[Path] = ConfigOpt) -> None:
@@ -67,13 +69,22 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
     from ..answer import validate_question
     from ..app.render import to_terminal
 
+    from ..filters import Filter
+
     if question is not None and (problem := validate_question(question, settings.max_question_chars)):
         fail(problem)
+    try:
+        scope = Filter.parse(where)
+    except ValueError as err:
+        fail(str(err))
     questions = [question] if question is not None else _read_questions(file)
     ready = open_ready(settings, build=not no_build)
+    allowed = ready.answerer.retriever.allowed(scope)
+    if allowed is not None and not allowed.any():
+        fail(f"no passage matches --where {scope}; `quoteback info` lists the documents")
     asked: list[str] = list(history)
     for q in questions:
-        answer = ready.answerer.ask(q, history=asked)
+        answer = ready.answerer.ask(q, history=asked, where=scope)
         if follow_up and answer.valid:
             asked.append(q)
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False) if as_json else to_terminal(answer, color=sys.stdout.isatty()))
@@ -125,6 +136,7 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
              model: Optional[str] = ModelOpt, backend: Optional[str] = BackendOpt,
              store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt, reader: Optional[bool] = ReaderOpt,
              compare_reader: bool = typer.Option(False, "--compare-reader", help="Also measure the default configuration without the reader."),
+             scope_doc: bool = typer.Option(False, "--scope-doc", help="Search each question only in the document it names (page sets): the doc filter."),
              config: Optional[Path] = ConfigOpt) -> None:
     """Measure retrieval quality (nDCG@10, RR@10, R@100, Success@1, abstention) on an evaluation set."""
     settings = _settings(config, model=model, backend=backend, store=store, uri=uri, reader=True if compare_reader else reader)
@@ -141,7 +153,7 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
     if compare_reader and "no-reader" not in names:
         names.insert(len(names) - 1, "no-reader")  # the last one is the main configuration
     try:
-        evaluator = Evaluator(settings, names, split=split)
+        evaluator = Evaluator(settings, names, split=split, scope_doc=scope_doc)
         bar, update = progress()
         with bar:
             result = evaluator.run(dataset or REPO_SET, progress=update)

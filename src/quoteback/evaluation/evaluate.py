@@ -15,6 +15,7 @@ from .datasets import Dataset, doc_id, eval_root, index_folder, load_dataset, ma
 from ..embeddings import Embedder
 from ..answer import Answer, Answerer, topic_cosine
 from ..answerability import Calibrator, Signals
+from ..filters import Condition, Filter
 from .honesty import honesty
 from .pages import page_hits, page_qrels, page_units
 from ..index import Index
@@ -91,8 +92,9 @@ class EvalResult:
 
 class Evaluator:
     def __init__(self, settings: Settings, configs: list[str] | None = None, embedder: Embedder | None = None,
-                 split: str = "test", calibrator: Calibrator | None = None) -> None:
+                 split: str = "test", calibrator: Calibrator | None = None, scope_doc: bool = False) -> None:
         self.settings = settings
+        self.scope_doc = scope_doc  # search each question only in the document it names (page sets): the doc filter
         self.calibrator = calibrator  # None: the shipped one
         self.split = split
         self.configs = configs or DEFAULT_CONFIGS
@@ -118,7 +120,8 @@ class Evaluator:
         vectors = self.embedder.encode(texts)
         all_ids = ids + list(dataset.unanswerable)
         answerer = Answerer(index, self.embedder, self.settings, self.calibrator)
-        results = [self._config(name, index, units, qrels, all_ids, texts, vectors, answerer if name == self.configs[-1] else None)
+        scopes = self._scopes(dataset, ids)
+        results = [self._config(name, index, units, qrels, all_ids, texts, vectors, answerer if name == self.configs[-1] else None, scopes)
                    for name in self.configs]
         out = EvalResult(dataset.name, len(ids), results, data=dataset, index=index, qrels=qrels, split=self.split)
         if dataset.expect:
@@ -131,6 +134,14 @@ class Evaluator:
         if dataset.evidence:
             out.pages = page_hits(dataset, results[-1].answers)
         return out
+
+    def _scopes(self, dataset: Dataset, ids: list[str]) -> dict[str, Filter]:
+        """With `scope_doc`, each question's filter `doc=<the file it names>`."""
+        if not self.scope_doc:
+            return {}
+        if not dataset.evidence:
+            raise ValueError(f"{dataset.name} does not name each question's document; --scope-doc needs a page set")
+        return {q: Filter((Condition("doc", "=", dataset.evidence[q][0]),)) for q in ids if q in dataset.evidence}
 
     def _units(self, dataset: Dataset, index: Index) -> tuple[list[str], dict[str, dict[str, int]]]:
         """What a hit counts as: its corpus document (BEIR), the page it starts on (page sets), or
@@ -149,12 +160,13 @@ class Evaluator:
             qrels[qid] = qrels[qid] or {MISSING: 1}
         return units, qrels
 
-    def _config(self, name, index, units, qrels, ids, texts, vectors, answerer: Answerer | None = None) -> ConfigResult:
+    def _config(self, name, index, units, qrels, ids, texts, vectors, answerer: Answerer | None = None,
+                scopes: dict[str, Filter] | None = None) -> ConfigResult:
         base = replace(Fusion.from_settings(self.settings), candidates=max(self.settings.candidates, 300))
         retriever = Retriever(index, self.embedder, configurations(base)[name], self.reader)
         runs, top_passage, top_dense, shown, answers, found = {}, {}, {}, {}, {}, {}
         for qid, text, vector in zip(ids, texts, vectors):
-            hits = retriever.search(text, 300, vector=vector)
+            hits = retriever.search(text, 300, vector=vector, where=(scopes or {}).get(qid))
             ranked: dict[str, float] = {}
             for hit in hits:
                 p = index.passages[hit.passage_id]
