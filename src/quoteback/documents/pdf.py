@@ -183,13 +183,21 @@ def _without_note_marks(words: list[tuple[float, float, float, float, str]]) -> 
 
 
 def _join_words(words: list[tuple[float, float, float, float, str]]) -> str:
-    """A line's words with spaces, except inside a word some PDFs set as two boxes with almost no gap
-    (`Manageme` + `nt`): a letter, a gap under an eighth of the type size, a lowercase letter."""
+    """A line's words with spaces, except where the page shows none: inside a word some PDFs set as
+    two boxes with almost no gap (`Manageme` + `nt`: a letter, a gap under an eighth of the type
+    size, a lowercase letter), and at a change of font with the glyphs touching (poppler splits
+    words there): punctuation (`LOW` + `)` + `,`, `EXAMPLE 2` + `:`) and small capitals (`C` +
+    `ONFIDENTIALITY`, the capitals after the first set smaller)."""
     out = words[0][4]
     for prev, word in zip(words, words[1:]):
         gap = word[0] - prev[2]
-        tight = 0 <= gap < 0.12 * (prev[3] - prev[1]) and abs((word[3] - word[1]) - (prev[3] - prev[1])) < 0.5
-        out += ("" if tight and prev[4][-1:].isalpha() and word[4][:1].islower() else " ") + word[4]
+        high, prev_high = word[3] - word[1], prev[3] - prev[1]
+        tight = 0 <= gap < 0.12 * prev_high and abs(high - prev_high) < 0.5
+        touching = -0.15 * max(high, prev_high) < gap < 0.08 * max(high, prev_high)  # kerning may overlap them
+        small_caps = prev[4].isalpha() and prev[4].isupper() and word[4][:1].isupper() and word[4].upper() == word[4] \
+            and high < prev_high - 0.5
+        glued = touching and (word[4][:1] in ")]},.;:!?%" or prev[4][-1:] in "([{" or small_caps)
+        out += ("" if glued or (tight and prev[4][-1:].isalpha() and word[4][:1].islower()) else " ") + word[4]
     return out
 
 

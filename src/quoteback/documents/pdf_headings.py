@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .pdf_lines import BULLET_RE, Line, Para, count_letters
+from .pdf_lines import BULLET_RE, Line, Page, Para, count_letters
 
 NUMBERED_RE = re.compile(r"^(?:(?:Appendix|APPENDIX|Annex|Chapter|Section|Part)\s+)?(\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}){1,5})\.?\s+(\S.*)$")
 NAMED_HEADINGS = {
@@ -80,7 +80,28 @@ def heading_level(line: Line, body: float, block_lines: int) -> int | None:
         return 1
     if bigger and line.words <= 10 and text[:1].isupper() and not text.endswith((".", ":")):
         return 2
+    if line.subheading:
+        return 2
     return None
+
+
+def mark_subheadings(page: Page, body: float) -> None:
+    """Find the subheadings set only a little larger than the text (`Security Objectives` in FIPS
+    199, 10.4 against 9.5): a line alone in its block, a few words in title case, with a block of
+    body type right below it starting at the same left edge (a figure's box title, centred over
+    smaller type, is none)."""
+    for block in page.blocks:
+        line = block.lines[0]
+        words = line.text.split()
+        if len(block.lines) != 1 or not body or not body * 1.08 <= line.size < body * 1.15 or not 2 <= len(words) <= 8:
+            continue
+        if re.search(r"\d|[.:,;]$", line.text) or not all(w[:1].isupper() or w.casefold() in _SMALL for w in words):
+            continue
+        below = [b for b in page.blocks if b.y0 > line.y1 - 1 and min(b.x1, line.x1) > max(b.x0, line.x0)]
+        nxt = min(below, key=lambda b: b.y0, default=None)
+        if nxt is not None and abs(nxt.x0 - line.x0) < 3 and nxt.y0 - line.y1 < 3 * line.size:
+            sizes = sorted(l.size for l in nxt.lines)
+            line.subheading = sizes[len(sizes) // 2] >= body * 0.95
 
 
 _SMALL = {"a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "by", "or", "at", "from", "vs", "via", "as", "is"}
@@ -138,3 +159,15 @@ def front_matter(paras: list[Para]) -> None:
         paras[i].kind = "para"
     paras[title].level = 1
     paras[:] = [p for p in paras if p.kind != "drop"]
+
+
+def running_title(paras: list[Para], running: set[str]) -> str | None:
+    """The title as a running header writes it (`End-to-End Arguments in System Design`) where the
+    title page sets it in capitals: the first heading, if a removed running line matches it."""
+    heading = next((p for p in paras if p.kind == "heading"), None)
+    if heading is None or heading.pieces[0][1] > 1:
+        return None
+    text = " ".join(" ".join(piece[0] for piece in heading.pieces).split())
+    if not text.isupper():
+        return None
+    return next((line for line in sorted(running) if line.casefold() == text.casefold() and not line.isupper()), None)

@@ -13,14 +13,15 @@ gives: pages of blocks of lines with their boxes. Output is an `Extracted` whose
   that goes on in the next column or on the next page is continued, not split;
 - headings in their own block and recorded (`2.3.4 Title` → level 3, `Abstract`, all-caps and
   larger-type lines → level 1 or 2);
-- figure residue (axis numbers, short label fragments) dropped.
+- figure residue (axis numbers, short label fragments) and the labels of captioned vector figures
+  dropped; footnotes read after the paragraph they interrupt, which goes on over the page.
 
 Every offset in `pages` and `headings` indexes the returned text.
 
 Here: `assemble`, the pipeline. The passes: `pdf_lines` (the data, character cleanup),
-`pdf_pages` (running lines, figure residue, reading order), `pdf_tables` (section numbers,
-contents pages, tables), `pdf_statements` (numeric tables, rows with their column headers),
-`pdf_headings`, `pdf_paragraphs`.
+`pdf_pages` (running lines, figure residue, reading order), `pdf_figures` (figure labels,
+footnotes), `pdf_tables` (section numbers, contents pages, tables), `pdf_statements` (numeric
+tables, rows with their column headers), `pdf_headings`, `pdf_paragraphs`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import re
 from collections import Counter
 
 from .model import Extracted
-from .pdf_headings import front_matter, heading_level, numbering
+from .pdf_figures import drop_figure_labels, is_footnote
+from .pdf_headings import front_matter, heading_level, mark_subheadings, numbering, running_title
 from .pdf_lines import BULLET_RE, LEADERS, SENTENCE_END, Page, Para, clean_chars, join_lines
 from .pdf_pages import is_figure_residue, reading_order, remove_running_lines
 from .pdf_paragraphs import build_text, is_caption, split_paragraphs
@@ -54,11 +56,13 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
                 line.text = " ".join(LEADERS.sub(" ... ", clean_chars(line.text)).split())
             block.lines = [line for line in block.lines if line.text]
         page.blocks = [block for block in page.blocks if block.lines]
-    remove_running_lines(pages)
+    running = remove_running_lines(pages)
     body = _body_size(pages)
     for page in pages:
         join_section_numbers(page)
         join_heading_words(page, body)
+        drop_figure_labels(page, body)
+        mark_subheadings(page, body)
         page.toc = is_toc_page(page)
         if page.toc:
             attach_page_numbers(page)
@@ -68,9 +72,9 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
 
     paras: list[Para] = []
     open_para: Para | None = None  # an unfinished paragraph that may go on in the next column or page
-    deferred: list[Para] = []  # captions met while a paragraph was unfinished, put after it
+    deferred: list[Para] = []  # captions and footnotes met while a paragraph was unfinished, put after it
     for index, page in enumerate(pages):
-        if deferred:  # a caption stays on its page: the paragraph it interrupted ends here
+        if any(is_caption(p.pieces[0][0]) for p in deferred):  # a caption stays on its page: its paragraph ends here
             paras.extend(deferred)
             deferred = []
             open_para = None
@@ -95,9 +99,15 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
                 continue
             if is_figure_residue(block, body) and not any(heading_level(l, body, 1) for l in block.lines[:1]):
                 continue
+            note = open_para is not None and is_footnote(block, page, body)
             for kind, lines, level in split_paragraphs(block, body):
+                if note:  # read after the paragraph it interrupts, which goes on over the page
+                    deferred.append(Para([(t, index, j) for t, j in join_lines(lines)]))
+                    continue
                 if kind == "heading":
                     open_para = None
+                    paras.extend(deferred)
+                    deferred = []
                     paras.append(Para([(" ".join(t for t, _ in join_lines(lines)).replace("\n", " "), index, "")], "heading", level,
                                        max(line.size for line in lines)))
                     continue
@@ -127,4 +137,4 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
     paras.extend(deferred)
     front_matter(paras)
     numbering(paras, body)
-    return build_text(paras, len(pages), title, date)
+    return build_text(paras, len(pages), title or running_title(paras, running), date)

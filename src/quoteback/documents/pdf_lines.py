@@ -39,6 +39,7 @@ class Line:
     x1: float
     y1: float
     size: float = 0.0  # glyph height, a proxy for the font size
+    subheading: bool = False  # a subheading found by its layout on the page (`pdf_headings.mark_subheadings`)
 
     @property
     def words(self) -> int:

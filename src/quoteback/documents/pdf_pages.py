@@ -22,9 +22,11 @@ def _is_page_number(text: str) -> bool:
     return bool(re.fullmatch(r"(?:page\s+)?[-–—]?\s*(?:\d{1,4}|[ivxlc]{1,7})\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?", t))
 
 
-def remove_running_lines(pages: list[Page]) -> None:
+def remove_running_lines(pages: list[Page]) -> set[str]:
     """Drop headers, footers and page numbers: lines in the top or bottom margin band that repeat
-    (digits ignored) on several pages, and lone page numbers there."""
+    (digits ignored) on several pages, and lone page numbers there. A line in type half as large
+    again as its repeats is kept: the title on page 1 that the running header repeats. Returns the
+    texts removed (a running title is the title as written, where page 1 sets it in capitals)."""
     band_lines: list[list[tuple[int, int, str]]] = []  # per page: (block index, line index, zone + signature)
     counts: Counter[str] = Counter()
     for page in pages:
@@ -44,14 +46,22 @@ def remove_running_lines(pages: list[Page]) -> None:
         band_lines.append(found)
         counts.update({key for _, _, key in found})
     need = 2 if len(pages) <= 4 else max(3, round(len(pages) * 0.2))
+    sizes: dict[str, list[float]] = {}
+    for page, found in zip(pages, band_lines):
+        for bi, li, key in found:
+            sizes.setdefault(key, []).append(page.blocks[bi].lines[li].size)
+    usual = {key: sorted(values)[len(values) // 2] for key, values in sizes.items()}
+    removed: set[str] = set()
     for page, found in zip(pages, band_lines):
         drop = {(bi, li) for bi, li, key in found
                 if ((counts[key] >= need and re.search(r"[^\W\d_]", key[1:])) or _is_page_number(page.blocks[bi].lines[li].text))
-            and not _beside_title(page, page.blocks[bi].lines[li])}
+            and not _beside_title(page, page.blocks[bi].lines[li]) and page.blocks[bi].lines[li].size < usual[key] * 1.5}
+        removed.update(page.blocks[bi].lines[li].text for bi, li in drop)
         if drop:
             for bi, block in enumerate(page.blocks):
                 block.lines = [line for li, line in enumerate(block.lines) if (bi, li) not in drop]
             page.blocks = [block for block in page.blocks if block.lines]
+    return removed
 
 
 def _beside_title(page: Page, line: Line) -> bool:
