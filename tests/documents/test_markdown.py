@@ -93,3 +93,13 @@ def test_figures_in_a_table_carry_their_column_header(tmp_path):
     assert "Health | Revenue: (45) | Margin: — | new plant" in text
     assert "Segment | Revenue | Margin | Note" in text  # the header row itself stays as it is
     assert "quorum | a majority of replicas" in text  # no figures: no header names
+
+
+def test_a_ragged_table_keeps_every_row(tmp_path):
+    """Rows longer or shorter than the header (colspans, merged cells) are written as they are."""
+    from quoteback.documents.model import TextBuilder
+
+    out = TextBuilder()
+    out.table([["Name", "Score"], ["a", "1", "extra", "2"], ["b"], ["c", "3"]])
+    text = out.build().text
+    assert text.splitlines() == ["Name | Score", "a | 1 | extra | 2", "b", "c | Score: 3"]

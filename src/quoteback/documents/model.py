@@ -136,7 +136,7 @@ class TextBuilder:
         rows = [[" ".join(cell.split()) for cell in row] for row in rows]
         header = rows[0] if len(rows) > 2 and not any(FIGURE.match(c) for c in rows[0][1:]) else None
         if header:
-            rows = [rows[0]] + [[f"{header[j]}: {c}" if j and header[j] and len(row) == len(header) and FIGURE.match(c) else c
+            rows = [rows[0]] + [[f"{header[j]}: {c}" if j and len(row) == len(header) and header[j] and FIGURE.match(c) else c
                                  for j, c in enumerate(row)] for row in rows[1:]]
         lines = [" | ".join(row) for row in rows]
         lines = [line for line in lines if line.strip(" |")]
