@@ -47,7 +47,7 @@ def test_queue_actions_need_the_login(demo):
                 quiet=True, ssr_mode=False)
     try:
         base = f"http://127.0.0.1:{port}/gradio_api"
-        for name in ("rebuild", "upload", "remove", "run"):
+        for name in ("rebuild", "upload", "remove", "restore", "run"):
             index = next(i for i, f in demo.fns.items() if f.name == name)
             status = _post(f"{base}/queue/join", {"data": [None, None], "fn_index": index, "session_hash": "anon",
                                                   "event_data": None, "trigger_id": None})
@@ -60,7 +60,7 @@ def test_queue_actions_need_the_login(demo):
 def test_evaluation_reads_only_offered_sets(demo, tmp_path):
     run = _fn(demo, "run").fn
     for folder in ("/etc", str(tmp_path), str(REPO_SET) + "/../shipped-questions"):
-        summary, rows, plot = run(folder, "test")
-        assert "offered evaluation sets" in summary and rows == "" and plot is None
-    summary, _, _ = run(str(REPO_SET), "../../etc/passwd")
+        summary, rows, plot, trade_off = run(folder, "test")
+        assert "offered evaluation sets" in summary and rows == "" and plot is None and trade_off is None
+    summary, *_ = run(str(REPO_SET), "../../etc/passwd")
     assert "a name such as test" in summary

@@ -33,9 +33,11 @@ def test_uploads_land_in_the_corpus_without_clobbering(tmp_path, seed_ready):
     src = tmp_path / "upload.tmp"
     src.write_text("hello")
     first = service.save_upload(src, "../note.txt")
+    src.write_text("hello again")  # the same content twice is refused (test_trash.py): another note, same name
     second = service.save_upload(src, "note.txt")
     assert first.ok and second.ok and (first.name, second.name) == ("note.txt", "note-1.txt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["note-1.txt", "note.txt", "upload.tmp"]
+    assert (tmp_path / "note.txt").read_text() == "hello" and (tmp_path / "note-1.txt").read_text() == "hello again"
     assert not service.save_upload(src, "x.exe").ok
 
 

@@ -2,7 +2,8 @@
 
 - `chat.py`           the Gradio app: Chat, Documents and Evaluate tabs, and `/ask`
 - `service.py`        what the tabs call: answering, index status, uploads, rebuilds
-- `documents_tab.py`, `evaluate_tab.py`   the two other tabs
+- `documents_tab.py`, `evaluate_tab.py`   the two other tabs (`trash.py`: removed files, restorable;
+  `eval_summary.py`: the evaluation's tables, explanations and trade-off plot)
 - `render.py`         an answer as markdown for the chat and as text for the terminal
 - `viewer.py`         `/view`: a document with the quote highlighted (`view_page.py`, `view_images.py`, `view_links.py`)
 """

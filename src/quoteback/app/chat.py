@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 from .render import escape, to_markdown
@@ -10,9 +11,36 @@ from ..settings import Settings, offline_environment
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # no font fetched from a CDN
 PLACEHOLDER = "Ask about the documents…"
+EMPTY_HINT = "Type a question first."
+# An empty question is stopped in the page, with the hint under the box: no round trip, no bubble.
+# (The server's validator stays as the guard behind it; its own hint can be cleared by the queue's
+# first message in Gradio 6, so it is not what a browser user sees.)
+GUARD_EMPTY = """() => {
+  const root = document.querySelector('#question');
+  if (!root || root.dataset.guarded) return;
+  root.dataset.guarded = '1';
+  const hint = document.createElement('div');
+  hint.id = 'question-hint'; hint.setAttribute('role', 'status'); hint.hidden = true; hint.textContent = %s;
+  root.appendChild(hint);
+  const stop = (event) => {
+    if (root.querySelector('textarea').value.trim()) return;
+    event.preventDefault(); event.stopImmediatePropagation(); hint.hidden = false;
+  };
+  root.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) stop(e); }, true);
+  root.addEventListener('click', (e) => { if (e.target.closest('button[data-testid="submit-button"]')) stop(e); }, true);
+  root.addEventListener('input', () => { hint.hidden = true; });
+}""" % json.dumps(EMPTY_HINT)
+MIN_CHAT_HEIGHT = 320  # px; otherwise the conversation takes the window's height left by the header and the box
 CSS = """
+#tabs { display: flex; flex-direction: column; }
+#question label { display: flex; flex-direction: column; }
+#question [data-testid="block-info"] { order: 2; font-size: 0; margin: 6px 0 0; }
+#question div.validation-error, #question-hint { font-size: var(--text-md); }
+#question-hint { color: var(--error-text-color, #b91c1c); font-weight: 600; margin-top: 6px; }
 mark { background: #fde68a; color: inherit; padding: 0 1px; } details summary { font-size: 0.85em; color: #555; }
-#eval-summary table { display: block; overflow-x: auto; max-width: 100%; }
+#eval-summary table { display: block; overflow-x: auto; max-width: 100%; width: fit-content; }
+#eval-summary abbr[title] { cursor: help; text-decoration: underline dotted; }
+#eval-success img, #eval-trade-off img { padding-top: 36px; }
 #eval-summary th, #eval-summary td { white-space: nowrap; }
 #eval-failures td, #eval-failures td *, #eval-failures th * { word-break: normal !important; overflow-wrap: break-word !important; hyphens: auto; }
 """
@@ -29,6 +57,13 @@ def _text(content: Any) -> str:
     return ""
 
 
+def not_empty(message: Any) -> dict:
+    """Checked before the message joins the conversation: a blank one is refused at the box."""
+    import gradio as gr
+
+    return gr.validate(bool(_text(message).strip()), EMPTY_HINT)
+
+
 def build_app(service: ChatService, eval_sets: list[str] | None = None):
     import gradio as gr
 
@@ -43,30 +78,35 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None):
         """The same JSON object as `quoteback ask --json`."""
         return service.ask(question).to_json()
 
-    with gr.Blocks(title="quoteback") as demo:
+    with gr.Blocks(title="quoteback", fill_height=True) as demo:
         gr.Markdown("# quoteback\nAnswers only in the documents' own words: every reply is quoted verbatim, with its source.")
-        with gr.Tab("Chat"):
-            textbox = gr.Textbox(placeholder=PLACEHOLDER, elem_id="question", submit_btn="Send")
-            chat = gr.ChatInterface(
-                respond,
-                examples=service.example_questions() or None,
-                api_name="chat",
-                chatbot=gr.Chatbot(height=520, sanitize_html=True, label="quoteback"),
-                textbox=textbox,
-            )
-            # ChatInterface blanks the placeholder while answering and never restores it
-            chat.chatbot.change(lambda: gr.update(placeholder=PLACEHOLDER, submit_btn="Send"), None, textbox,
-                                api_visibility="private", queue=False)
-        with gr.Tab("Documents"):
-            from .documents_tab import documents_tab
+        with gr.Tabs(elem_id="tabs"):
+            with gr.Tab("Chat", scale=1):
+                textbox = gr.Textbox(placeholder=PLACEHOLDER, elem_id="question", submit_btn="Send", label="Question",
+                                     show_label=False)
+                chat = gr.ChatInterface(
+                    respond,
+                    examples=service.example_questions() or None,
+                    api_name="chat",
+                    chatbot=gr.Chatbot(height=None, min_height=MIN_CHAT_HEIGHT, scale=1, sanitize_html=True, label="quoteback",
+                                       elem_id="conversation"),
+                    textbox=textbox,
+                    validator=not_empty,  # no empty bubble: the hint shows under the box instead
+                )
+                # ChatInterface blanks the placeholder while answering and never restores it
+                chat.chatbot.change(lambda: gr.update(placeholder=PLACEHOLDER, submit_btn="Send"), None, textbox,
+                                    api_visibility="private", queue=False)
+            with gr.Tab("Documents"):
+                from .documents_tab import documents_tab
 
-            documents_view, document_outputs = documents_tab(service)
-        if eval_sets is not None:
-            from .evaluate_tab import evaluate_tab
+                documents_view, document_outputs = documents_tab(service)
+            if eval_sets is not None:
+                from .evaluate_tab import evaluate_tab
 
-            evaluate_tab(service, eval_sets)
+                evaluate_tab(service, eval_sets)
         gr.api(ask, api_name="ask", concurrency_limit=4)
         demo.load(documents_view, None, document_outputs, api_visibility="private")
+        demo.load(None, js=GUARD_EMPTY)
     return demo
 
 

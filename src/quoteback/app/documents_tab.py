@@ -1,5 +1,6 @@
-"""The Documents tab: what is indexed or skipped, whether the index is current, uploads, removal
-and the rebuild with one stage-by-stage progress display."""
+"""The Documents tab: what is indexed or skipped, whether the index is current, uploads (a
+second copy of a file's content refused), removal to a trash it can be restored from, and the
+rebuild with one stage-by-stage progress display."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .render import escape
-from .service import MAX_UPLOAD_BYTES, ChatService
+from .service import MAX_UPLOAD_BYTES, ChatService, Saved
+from .trash import TRASH
 
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
 NO_SKIPPED = [["none", "every file read so far was indexed"]]
+# the keyboard moves to the question's answer button once the server shows it: Enter confirms, Tab reaches Cancel
+FOCUS_CONFIRM = "() => setTimeout(() => document.querySelector('#confirm-remove')?.focus(), 100)"
 
 
 def status_line(service: ChatService) -> str:
@@ -20,6 +24,11 @@ def status_line(service: ChatService) -> str:
     state = "stale — " + "; ".join(status["reasons"]) + " (press Rebuild index)" if status["stale"] else "up to date"
     return (f"**Model:** {escape(status['model'])} · **Built at:** {escape(str(status['built_at']))} · "
             f"**Passages:** {status['passages']} · **Index:** {escape(state)}")
+
+
+def said(saved: Saved) -> str:
+    """One result line: the file, then what happened to it."""
+    return f"{escape(saved.name)}: {escape(saved.message)}" if saved.name else escape(saved.message)
 
 
 def progress_text(stages: dict[str, tuple[int, int]]) -> str:
@@ -42,21 +51,32 @@ def documents_tab(service: ChatService) -> Any:
     def view():
         status = service.status()
         names = service.corpus_names()
+        trashed = [(e.label, e.key) for e in service.trashed()]
         return (status_line(service), status["documents"], status["skipped"] or NO_SKIPPED,
-                gr.update(choices=names, value=None))
+                gr.update(choices=names, value=None), gr.update(choices=trashed, value=None))
 
     def upload(files: list[str] | None):
         if not files:
-            return ("No files chosen.", *view())
+            return ("No files chosen.", *view(), gr.skip())
         lines = []
         for path in files:
             saved = service.save_upload(Path(path), Path(path).name)
-            lines.append(f"- {escape(saved.name)}: {escape(saved.message)}")
-        return ("\n".join(lines), *view())
+            lines.append(f"- {said(saved)}")
+        return ("\n".join(lines), *view(), None)  # the box empties: a second Save must not write the same files again
+
+    def confirm(name: str | None):
+        if not name:
+            return "Choose a file to remove.", gr.update(visible=False), "", None
+        prompt = f"Move **{escape(name)}** to the trash ({escape(TRASH)} in the corpus folder)? It can be restored below."
+        return gr.skip(), gr.update(visible=True), prompt, name
 
     def remove(name: str | None):
         saved = service.remove_document(name or "")
-        return (f"{escape(saved.name)}: {escape(saved.message)}" if name else "Choose a file to remove.", *view())
+        return (said(saved), *view(), gr.update(visible=False))
+
+    def restore(key: str | None):
+        saved = service.restore_document(key or "")
+        return (said(saved), *view())
 
     def rebuild() -> Iterator[tuple]:
         stages: dict[str, tuple[int, int]] = {}
@@ -75,7 +95,7 @@ def documents_tab(service: ChatService) -> Any:
             text = progress_text(dict(stages))
             if text != shown:
                 shown = text
-                yield text, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield text, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             worker.join(0.3)
         if "error" in outcome:
             yield (f"Rebuild failed: {escape(str(outcome['error']))}", *view())
@@ -93,11 +113,27 @@ def documents_tab(service: ChatService) -> Any:
     with gr.Row():
         chosen = gr.Dropdown(choices=[], label="File in the corpus folder", scale=4, elem_id="remove-choice")
         remove_btn = gr.Button("Remove from corpus", variant="stop", scale=1)
+    with gr.Column(visible=False, elem_id="confirm-box", variant="panel") as confirm_box:
+        prompt = gr.Markdown()
+        with gr.Row():
+            confirm_btn = gr.Button("Move to trash", variant="stop", elem_id="confirm-remove")
+            cancel_btn = gr.Button("Cancel", elem_id="cancel-remove")
+    pending = gr.State(None)  # the file the prompt names, whatever the list shows by the time it is confirmed
+    with gr.Row():
+        trash = gr.Dropdown(choices=[], label=f"Removed files (kept in {TRASH} in the corpus folder)", scale=4,
+                            elem_id="trash-choice")
+        restore_btn = gr.Button("Restore", scale=1, elem_id="restore")
     rebuild_btn = gr.Button("Rebuild index", variant="primary")
     result = gr.Markdown(elem_id="rebuild-result")
-    outputs = [result, info, docs, skipped, chosen]
-    upload_btn.click(upload, files, outputs, api_visibility="private", show_progress_on=result)
-    remove_btn.click(remove, chosen, outputs, api_visibility="private", show_progress_on=result)
+    outputs = [result, info, docs, skipped, chosen, trash]
+    upload_btn.click(upload, files, [*outputs, files], api_visibility="private", show_progress_on=result)
+    remove_btn.click(confirm, chosen, [result, confirm_box, prompt, pending], api_visibility="private", queue=False).then(
+        None, js=FOCUS_CONFIRM)
+    confirm_btn.click(remove, pending, [*outputs, confirm_box], api_visibility="private", show_progress_on=result)
+    chosen.input(lambda: gr.update(visible=False), None, confirm_box, api_visibility="private", queue=False)  # a new choice: ask again
+    cancel_btn.click(lambda: ("Nothing removed.", gr.update(visible=False)), None, [result, confirm_box],
+                     api_visibility="private", queue=False)
+    restore_btn.click(restore, trash, outputs, api_visibility="private", show_progress_on=result)
     rebuild_btn.click(rebuild, None, outputs, api_visibility="private", concurrency_id="rebuild", show_progress="hidden")
 
     def pick(event: gr.SelectData):
@@ -107,4 +143,4 @@ def documents_tab(service: ChatService) -> Any:
     pick.__annotations__["event"] = gr.SelectData  # a real class: Gradio passes select data by annotation
     docs.select(pick, None, chosen, api_visibility="private", queue=False)
     skipped.select(pick, None, chosen, api_visibility="private", queue=False)
-    return view, [info, docs, skipped, chosen]
+    return view, [info, docs, skipped, chosen, trash]

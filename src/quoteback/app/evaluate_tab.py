@@ -1,4 +1,4 @@
-"""The Evaluate tab: run `quoteback eval` from the browser and show its table, failures and plot."""
+"""The Evaluate tab: run `quoteback eval` from the browser and show its tables, failures and plots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..evaluation.evaluate import Evaluator
 from .render import escape
-from ..evaluation.report import failures, honesty_summary, metrics_table, write_report
+from ..evaluation.report import failures, write_report
+from .eval_summary import plot_threshold, summary
 from .service import ChatService
 
 SPLIT = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -19,25 +20,20 @@ def evaluate_tab(service: ChatService, sets: list[str]) -> None:
 
     def run(folder: str, split: str, progress=gr.Progress()):
         if folder not in sets:  # only sets the server offers: never a path typed in the browser
-            return "Choose one of the offered evaluation sets (add more with `quoteback chat --eval-set DIR`).", "", None
+            return "Choose one of the offered evaluation sets (add more with `quoteback chat --eval-set DIR`).", "", None, None
         split = (split or "test").strip()
         if not SPLIT.fullmatch(split):
-            return "A split is a name such as test, dev or train (qrels/<split>.tsv).", "", None
+            return "A split is a name such as test, dev or train (qrels/<split>.tsv).", "", None, None
         evaluator = Evaluator(service.settings, embedder=service.embedder, split=split)
         try:
             result = evaluator.run(Path(folder), progress=lambda stage, done, total: progress((done, total), desc=stage))
         except (FileNotFoundError, ValueError, RuntimeError) as err:
-            return f"Could not evaluate: {escape(str(err))}", "", None
+            return f"Could not evaluate: {escape(str(err))}", "", None, None
         out = Path(tempfile.mkdtemp(prefix="quoteback-eval-"))
         write_report(result, out)
-        summary = f"**{escape(result.dataset)}**: {result.queries} questions in {result.seconds:.0f} s\n\n{metrics_table(result)}"
-        if result.abstention:
-            a = result.abstention
-            summary += (f"\n\nAbstention: {a['unanswerable_declined']:.1%} of unanswerable questions declined, "
-                        f"{a['answerable_answered']:.1%} of answerable ones answered.")
-        if honest := honesty_summary(result):
-            summary += "\n\n" + "\n\n".join(escape(line.strip()) for line in honest.splitlines())
-        return summary, failure_cards(failures(result, 50)), str(out / "success_at_k.png")
+        trade_off = plot_threshold(result, out / "answer_threshold.png")
+        return (summary(result), failure_cards(failures(result, 50)), str(out / "success_at_k.png"),
+                gr.update(value=str(trade_off) if trade_off else None, visible=trade_off is not None))
 
     with gr.Tab("Evaluate"):
         gr.Markdown("Measure how often the right passage is quoted first, on an evaluation set in the BEIR layout.")
@@ -48,11 +44,13 @@ def evaluate_tab(service: ChatService, sets: list[str]) -> None:
             split = gr.Dropdown(choices=["test", "dev", "train"], value="test", allow_custom_value=True,
                                 label="Judgments (qrels/<split>.tsv)", scale=1)
         button = gr.Button("Run evaluation", variant="primary")
-        summary = gr.Markdown(elem_id="eval-summary")
-        plot = gr.Image(label="Success@k", type="filepath")
+        summary_box = gr.Markdown(elem_id="eval-summary")
+        with gr.Row():
+            plot = gr.Image(label="Success@k", type="filepath", elem_id="eval-success")
+            trade_off = gr.Image(label="Answering vs declining", type="filepath", elem_id="eval-trade-off")
         table = gr.Markdown(elem_id="eval-failures", label="First-quote failures")
-        button.click(run, [folder, split], [summary, table, plot], api_visibility="private", concurrency_id="evaluate",
-                     show_progress_on=summary)
+        button.click(run, [folder, split], [summary_box, table, plot, trade_off], api_visibility="private",
+                     concurrency_id="evaluate", show_progress_on=summary_box)
 
 
 def failure_cards(rows: list[dict]) -> str:

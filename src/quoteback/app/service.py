@@ -16,11 +16,12 @@ from typing import Sequence
 from ..answer import Answer, Answerer
 from ..build import BuildReport, IndexBuilder, Progress
 from ..status import index_status
-from ..documents import SUPPORTED, DocumentError, corpus_files, load_document
+from ..documents import SUPPORTED, DocumentError, corpus_files, file_hash, load_document
 from ..embeddings import Embedder
 from ..index.backends import open_backend
 from ..pipeline import open_answerer
 from ..settings import Settings
+from .trash import TRASH, Trash, Trashed, TrashError
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -100,6 +101,8 @@ class ChatService:
         size = Path(source).stat().st_size
         if size > MAX_UPLOAD_BYTES:
             return Saved(name, False, f"too large ({size / 1e6:.1f} MB; limit {MAX_UPLOAD_BYTES // 2**20} MB)")
+        if twin := self.same_content(Path(source)):
+            return Saved(name, False, f"refused: the same content is already in the corpus as {twin}")
         corpus = Path(self.settings.corpus).resolve()
         target = corpus / name
         stem, suffix = target.stem, target.suffix
@@ -125,13 +128,44 @@ class ChatService:
         corpus = Path(self.settings.corpus)
         return [p.relative_to(corpus).as_posix() for p in corpus_files(corpus)]
 
+    def same_content(self, path: Path) -> str | None:
+        """The indexed-type corpus file holding exactly these bytes, if any: a second copy would only
+        index every passage twice (and cite `notes-1.md`). Only files of the same size are hashed."""
+        size, digest = path.stat().st_size, None
+        corpus = Path(self.settings.corpus)
+        for other in corpus_files(corpus):
+            if other.suffix.lower() not in SUPPORTED or other.stat().st_size != size:
+                continue
+            if (digest := digest or file_hash(path)) == file_hash(other):
+                return other.relative_to(corpus).as_posix()
+        return None
+
     def remove_document(self, name: str) -> Saved:
-        """Delete one file of the corpus folder, chosen by the name the Documents tab lists; nothing
-        outside the folder can be named. The index keeps it until the next rebuild."""
+        """Move one file of the corpus folder to the trash, chosen by the name the Documents tab
+        lists; nothing outside the folder can be named. The index keeps it until the next rebuild."""
         if not name or name not in self.corpus_names():
             return Saved(name or "", False, "not a file of the corpus folder")
-        (Path(self.settings.corpus) / name).unlink()
-        return Saved(name, True, "removed from the corpus folder; press Rebuild index to drop it from the answers")
+        Trash(Path(self.settings.corpus)).put(name)
+        return Saved(name, True, f"moved to the trash ({TRASH} in the corpus folder; restore it below); "
+                                 "press Rebuild index to drop it from the answers")
+
+    def trashed(self) -> list[Trashed]:
+        return Trash(Path(self.settings.corpus)).entries()
+
+    def restore_document(self, key: str) -> Saved:
+        """Put a removed file back under its original name: never over another file, nor as a second
+        copy of content the corpus holds now."""
+        trash = Trash(Path(self.settings.corpus))
+        entry = next((e for e in trash.entries() if e.key == key), None)
+        if entry is None:
+            return Saved("", False, "choose a removed file to restore")
+        if twin := self.same_content(trash.folder / key / entry.name):
+            return Saved(entry.name, False, f"refused: the same content is in the corpus now as {twin}")
+        try:
+            trash.restore(key)
+        except TrashError as err:
+            return Saved(entry.name, False, str(err))
+        return Saved(entry.name, True, "restored to the corpus folder")
 
 
 def readable_problem(path: Path, name: str) -> str | None:

@@ -175,7 +175,7 @@ def _short(text: str | None, n: int = 240) -> str:
 
 
 @contextmanager
-def _figure(path: Path, title: str, xlabel: str, ylabel: str = ""):
+def plot_figure(path: Path, title: str, xlabel: str, ylabel: str = ""):
     """A matplotlib figure (no display needed), saved to `path` when the block ends."""
     import matplotlib
 
@@ -198,7 +198,7 @@ def _plot(result: EvalResult, ranks: dict[str, list[int | None]], path: Path) ->
     from matplotlib.ticker import MaxNLocator
 
     ks = list(range(1, 21))
-    with _figure(path, f"{result.dataset}: relevant hit in the top k", "k (documents)", "Success@k") as ax:
+    with plot_figure(path, f"{result.dataset}: relevant hit in the top k", "k (documents)", "Success@k") as ax:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k is a count: no 2.5
         for name, found in ranks.items():
             ax.plot(ks, [sum(1 for r in found if r is not None and r <= k) / max(len(found), 1) for k in ks], marker=".", label=name)
@@ -207,7 +207,7 @@ def _plot(result: EvalResult, ranks: dict[str, list[int | None]], path: Path) ->
 def _plot_abstention(result: EvalResult, path: Path) -> None:
     curve = result.abstention["curve"]
     thresholds = [c["threshold"] for c in curve]
-    with _figure(path, f"{result.dataset}: abstention trade-off", "threshold on the best passage's cosine") as ax:
+    with plot_figure(path, f"{result.dataset}: abstention trade-off", "threshold on the best passage's cosine") as ax:
         ax.plot(thresholds, [c["answered"] for c in curve], label="answerable answered")
         ax.plot(thresholds, [c["declined"] for c in curve], label="unanswerable declined")
         ax.axvline(result.abstention["threshold"], color="grey", linestyle="--", label="configured threshold")

@@ -1,0 +1,24 @@
+"""Helpers the browser tests share (fixtures stay in test_chat.py, which the other modules import)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+
+@contextmanager
+def app_page(browser, url: str, width: int, height: int = 800) -> Iterator:
+    """The app in a fresh page of this size, once Gradio has rendered (slow on a busy machine)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(url, wait_until="load")
+        page.wait_for_selector("textarea", timeout=120_000)
+        yield page
+    finally:
+        page.close()
+
+
+def box(page, selector: str) -> dict:
+    """An element's box in CSS pixels: top, bottom, height, and the window's height."""
+    return page.evaluate("(s) => { const r = document.querySelector(s).getBoundingClientRect();"
+                         " return {top: r.top, bottom: r.bottom, height: r.height, window: window.innerHeight} }", selector)
