@@ -300,3 +300,22 @@ def test_a_bad_or_empty_filter_is_one_line(built):
     _one_line_error(runner.invoke(app, ["ask", "What is MINUSMA?", "--where", "colour=red", *paths]), "unknown key 'colour'")
     _one_line_error(runner.invoke(app, ["ask", "What is MINUSMA?", "--where", "doc=nothing-like-this*", *paths]),
                     "no passage matches --where doc=nothing-like-this*")
+
+
+@pytest.mark.parametrize("command", [["build"], ["ask", "What is MINUSMA?"], ["info"], ["chat", "--port", "0"], ["eval"]])
+@pytest.mark.parametrize("problem", ["missing folder", "a file for a folder", "bad settings file", "unreadable settings file"])
+def test_every_command_answers_bad_input_with_one_line(tmp_path, command, problem):
+    """The inputs every command shares, each a clear `error:` line and exit 2 from each command
+    (for `eval` the folder is the evaluation set; for the others the corpus and the index)."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("A lighthouse keeper trims the wick every night.")
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "bad.toml").write_text('k = "three"\n')
+    (tmp_path / "binary.toml").write_bytes(b"\xff\xfe\x00k = 3")
+    folders = {"missing folder": ["--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i")],
+               "a file for a folder": ["--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "afile")]}
+    if command == ["eval"]:
+        folders = {"missing folder": [str(tmp_path / "nope")], "a file for a folder": [str(tmp_path / "afile")]}
+    flags = {**folders, "bad settings file": ["--config", str(tmp_path / "bad.toml")],
+             "unreadable settings file": ["--config", str(tmp_path / "binary.toml")]}[problem]
+    _one_line_error(runner.invoke(app, [*command, *flags]))

@@ -18,6 +18,8 @@ def index_report(settings: Settings) -> dict[str, Any]:
     The index is loaded without the model (FAISS file, passages, BM25 files, sentence vectors):
     a truncated or missing file must not read as "up to date" while `ask` refuses it."""
     corpus_files(settings.corpus)  # a missing corpus (or a file) is an error even before any index exists
+    if settings.store == "files" and settings.index.exists() and not settings.index.is_dir():
+        raise ValueError(f"the index path {settings.index} is a file, not a folder; choose a folder with --index")
     status = index_status(settings)
     m = status.manifest
     error = None
