@@ -27,9 +27,10 @@ QUOTE = {
 }
 ANSWER = {
     "type": "object",
-    "required": ["question", "answered", "outcome", "confidence", "quotes", "message", "searched"],
+    "required": ["question", "valid", "answered", "outcome", "confidence", "quotes", "message", "searched"],
     "properties": {
         "question": {"type": "string"},
+        "valid": {"type": "boolean"},
         "answered": {"type": "boolean"},
         "outcome": {"enum": ["answer", "related", "declined"]},
         "confidence": {"type": "number", "minimum": 0, "maximum": 1},

@@ -80,6 +80,7 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "valid": self.valid,  # false: the question or its filter was refused (the message says why)
             "answered": self.answered,
             "outcome": self.outcome,
             "confidence": round(self.confidence, 4),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
+
+from tests.conftest import SEED, chat_server
 
 
 @contextmanager
@@ -22,3 +26,16 @@ def box(page, selector: str) -> dict:
     """An element's box in CSS pixels: top, bottom, height, and the window's height."""
     return page.evaluate("(s) => { const r = document.querySelector(s).getBoundingClientRect();"
                          " return {top: r.top, bottom: r.bottom, height: r.height, window: window.innerHeight} }", selector)
+
+
+@contextmanager
+def served(root: Path, files: dict[str, str]) -> Iterator[dict]:
+    """`quoteback chat` on a corpus of the FAQ and `files` (name: text) under `root`: the body of
+    the modules' `server` fixtures. Yields the page's URL, the corpus folder and `root`."""
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    for name, text in files.items():
+        (corpus / name).write_text(text)
+    with chat_server(root, corpus) as url:
+        yield {"url": url + "/", "corpus": corpus, "root": root}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SEED, chat_server, free_port
+from tests.app.helpers import served
+from tests.conftest import REPO, SEED, free_port
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -23,13 +23,9 @@ _free_port = free_port  # other test modules import it from here
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("app")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    (corpus / "markup.txt").write_text(XSS)  # a text file's text is the file itself: the markup stays in it
-    with chat_server(root, corpus) as url:
-        yield {"url": url + "/", "corpus": corpus, "root": root}
+    # a text file's text is the file itself: the markup stays in it
+    with served(tmp_path_factory.mktemp("app"), {"markup.txt": XSS}) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -43,4 +43,4 @@ def test_the_conversation_fills_the_windows_height(browser, server, width):
             if height == 800:
                 _shot(page, f"chat-fill-{width}")
     assert heights[1100] - heights[800] > 250, heights  # the extra 300 px go to the conversation
-    assert heights[800] > (500 if width == 1280 else 350), heights
+    assert heights[800] > (450 if width == 1280 else 350), heights  # less the filter panel's line (~48 px) above it

@@ -5,5 +5,6 @@
 - `documents_tab.py`, `evaluate_tab.py`   the two other tabs (`trash.py`: removed files, restorable;
   `eval_summary.py`: the evaluation's tables, explanations and trade-off plot)
 - `render.py`         an answer as markdown for the chat and as text for the terminal
+- `filter_row.py`     the chat's filter panel (documents, `--where` conditions) and "ask this document"
 - `viewer.py`         `/view`: a document with the quote highlighted (`view_page.py`, `view_images.py`, `view_links.py`)
 """

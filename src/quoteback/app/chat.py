@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from .filter_row import ASK_DOCUMENT_JS, CSS as FILTER_CSS, conditions, filter_row, searched_in
 from .render import escape, to_markdown
 from .service import ChatService
 from ..settings import Settings, offline_environment
@@ -43,7 +44,7 @@ mark { background: #fde68a; color: inherit; padding: 0 1px; } details summary { 
 #eval-success img, #eval-trade-off img { padding-top: 36px; }
 #eval-summary th, #eval-summary td { white-space: nowrap; }
 #eval-failures td, #eval-failures td *, #eval-failures th * { word-break: normal !important; overflow-wrap: break-word !important; hyphens: auto; }
-"""
+""" + FILTER_CSS
 
 
 def _text(content: Any) -> str:
@@ -67,26 +68,32 @@ def not_empty(message: Any) -> dict:
 def build_app(service: ChatService, eval_sets: list[str] | None = None):
     import gradio as gr
 
-    def respond(message: str, history: list[dict]) -> str:
+    def respond(message: str, history: list[dict], documents: list[str] | None, typed: str | None) -> str:
         asked = [_text(m.get("content")) for m in history if m.get("role") == "user"]
+        where = conditions(documents, typed, set(service.documents()))
         try:
-            return to_markdown(service.ask(message, history=asked))
+            answer = service.ask(message, history=asked, where=where)
         except Exception as err:  # keep serving whatever happens to one question
             return escape(f"Sorry, that question could not be answered ({type(err).__name__}).")
+        return searched_in(where, to_markdown(answer)) if answer.valid else to_markdown(answer)
 
-    def ask(question: str) -> dict:
-        """The same JSON object as `quoteback ask --json`."""
-        return service.ask(question).to_json()
+    def ask(question: str, where: list[str] | None = None) -> dict:
+        """The same JSON object as `quoteback ask --json`. `where`: a list of
+        conditions as `--where` takes them ("doc=3M_2018*", "date>=2023"); omitted: everything."""
+        answer = service.ask(question, where=where)
+        return answer.to_json()
 
     with gr.Blocks(title="quoteback", fill_height=True) as demo:
         gr.Markdown("# quoteback\nAnswers only in the documents' own words: every reply is quoted verbatim, with its source.")
         with gr.Tabs(elem_id="tabs"):
-            with gr.Tab("Chat", scale=1):
+            with gr.Tab("Chat", scale=1) as chat_tab:
+                documents, typed, listed = filter_row(service)
                 textbox = gr.Textbox(placeholder=PLACEHOLDER, elem_id="question", submit_btn="Send", label="Question",
                                      show_label=False)
                 chat = gr.ChatInterface(
                     respond,
-                    examples=service.example_questions() or None,
+                    examples=[[q, None, None] for q in service.example_questions()] or None,
+                    additional_inputs=[documents, typed],  # the filter row above: applies to every question until cleared
                     api_name="chat",
                     chatbot=gr.Chatbot(height=None, min_height=MIN_CHAT_HEIGHT, scale=1, sanitize_html=True, label="quoteback",
                                        elem_id="conversation"),
@@ -96,6 +103,7 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None):
                 # ChatInterface blanks the placeholder while answering and never restores it
                 chat.chatbot.change(lambda: gr.update(placeholder=PLACEHOLDER, submit_btn="Send"), None, textbox,
                                     api_visibility="private", queue=False)
+                chat_tab.select(listed, None, documents, api_visibility="private", queue=False)  # after a rebuild
             with gr.Tab("Documents"):
                 from .documents_tab import documents_tab
 
@@ -107,6 +115,8 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None):
         gr.api(ask, api_name="ask", concurrency_limit=4)
         demo.load(documents_view, None, document_outputs, api_visibility="private")
         demo.load(None, js=GUARD_EMPTY)
+        demo.load(None, js=ASK_DOCUMENT_JS)
+        demo.load(listed, None, documents, api_visibility="private", queue=False)
     return demo
 
 

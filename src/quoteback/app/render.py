@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote as quote_url
 
 from ..answer import Answer, Quote, Source
 from .viewer import view_url
 
+ASK_DOCUMENT = "#ask-document="  # a quote's "ask this document" link: the chat's page script turns it into the filter
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
 
 
@@ -101,6 +103,7 @@ def _source(quote: Quote) -> str:
     """Inside HTML tags markdown is not parsed, so only HTML escaping applies here."""
     link = html.escape(view_url(quote.document, quote.start, quote.end))
     where = (f"{html.escape(citation(quote))} · {html.escape(quote.document)} · {html.escape(quote.date or 'undated')} · "
-             f'<a href="{link}" target="_blank" rel="noopener">open at the quote</a>')
+             f'<a href="{link}" target="_blank" rel="noopener">open at the quote</a> · '
+             f'<a href="{ASK_DOCUMENT}{html.escape(quote_url(quote.document, safe=""))}">ask this document</a>')
     extra = "".join(f"<br>also in {html.escape(citation(o))} · {html.escape(o.document)}" for o in quote.also_in)
     return f"<details><summary>{where}</summary>relevance {quote.score:.2f}{extra}</details>"

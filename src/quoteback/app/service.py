@@ -18,6 +18,7 @@ from ..build import BuildReport, IndexBuilder, Progress
 from ..status import index_status
 from ..documents import SUPPORTED, DocumentError, corpus_files, file_hash, load_document
 from ..embeddings import Embedder
+from ..filters import Filter
 from ..index.backends import open_backend
 from ..pipeline import open_answerer
 from ..settings import Settings
@@ -53,8 +54,18 @@ class ChatService:
         """One real question end to end: model weights, BM25 and FAISS pages are hot before any user asks."""
         self.ask(self.example_questions(1)[0] if self.example_questions(1) else "What are these documents about?")
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
-        return self.answerer.ask(question, history=history)
+    def ask(self, question: str, history: Sequence[str] = (), where: Sequence[str] | str | None = None) -> Answer:
+        """`where`: `--where` conditions. A bad one is answered like a bad question (valid=False, the
+        CLI's one-line reason), so a typo in a filter never costs a traceback or a server error."""
+        try:
+            scope = Filter.parse(where)
+        except ValueError as err:
+            return Answer(question if isinstance(question, str) else "", False, [], str(err), valid=False)
+        return self.answerer.ask(question, history=history, where=scope)
+
+    def documents(self) -> list[str]:
+        """The indexed documents' paths (what `doc=` matches exactly), sorted."""
+        return sorted(self.answerer.index.documents)
 
     def rebuild(self, progress: Progress | None = None) -> BuildReport:
         if not self._building.acquire(blocking=False):
