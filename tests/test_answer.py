@@ -191,3 +191,10 @@ def test_english_questions_get_no_language_note(question):
     from quoteback.question import language_note
 
     assert language_note(question) is None
+
+
+def test_a_short_question_that_names_its_subject_is_no_follow_up():
+    history = ["Why is the UN withdrawing its troops from Mali?"]
+    assert not is_follow_up("What is MINUSMA?") and search_query("What is MINUSMA?", history) == "What is MINUSMA?"
+    assert is_follow_up("since when?") and search_query("since when?", history) == f"{history[0]} since when?"
+    assert search_query("why is it leaving?", ["why is it leaving?"]) == "why is it leaving?"  # asked again: searched once

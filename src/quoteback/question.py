@@ -54,8 +54,11 @@ def language_note(question: str) -> str | None:
 
 
 def is_follow_up(question: str) -> bool:
-    """Short, or referring back to what was asked before (see `refers_back`)."""
-    return len(_WORD.findall(question)) <= 3 or refers_back(question)
+    """Short and naming nothing ("since when?", "why?"), or referring back to what was asked
+    before (see `refers_back`). "What is MINUSMA?" is short but complete: it names its subject."""
+    words = _WORD.findall(question)
+    names = any(w[:1].isupper() or w.isupper() for w in words[1:])
+    return (len(words) <= 3 and not names) or refers_back(question)
 
 
 def refers_back(question: str) -> bool:
@@ -73,4 +76,6 @@ def search_query(question: str, history: Sequence[str] = ()) -> str:
     if not earlier or not is_follow_up(question):
         return question
     anchor = next((h for h in reversed(earlier) if not is_follow_up(h)), earlier[0])
+    if anchor.casefold() == question.casefold():  # asked again: the same search, not twice its words
+        return question
     return f"{anchor} {question}"
