@@ -143,3 +143,13 @@ def test_a_phrase_set_of_real_documents(tmp_path, monkeypatch):
     assert data["quote_checks"]["no section"] == 0  # every quote from a document with headings has its section
     first = result.honesty["first_quote"]  # the set's own rule, on the quotes as shown
     assert first["questions"] == 3 and "p3" in first["misses"] and "p2" not in first["misses"]
+
+
+def test_the_report_names_the_off_topic_floor_apart_from_the_outcomes(tiny_beir, tmp_path, monkeypatch):
+    """One figure per quantity: the floor's shares are not called 'declined' beside the outcome shares."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = CliRunner().invoke(app, ["eval", str(tiny_beir), "--report", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "## Off-topic floor" in report and "## Abstention" not in report
+    assert "off-topic floor" in result.output and "abstention at threshold" not in result.output

@@ -176,9 +176,10 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
             typer.echo("\n" + summary)
     if result.abstention:
         a = result.abstention
-        typer.echo(f"\nabstention at threshold {a['threshold']:.2f}: answerable answered {a['answerable_answered']:.1%}, "
-                   f"unanswerable declined {a['unanswerable_declined']:.1%}; at >=95% answered "
-                   f"(threshold {a['at_95_answered']['threshold']:.2f}): declined {a['at_95_answered']['unanswerable_declined']:.1%}")
+        typer.echo(f"\noff-topic floor (best-passage similarity {a['threshold']:.2f}, the outcomes' decline rule): answerable above it "
+                   f"{a['answerable_answered']:.1%}, unanswerable below it {a['unanswerable_declined']:.1%}; a floor keeping 95% of "
+                   f"answerable above ({a['at_95_answered']['threshold']:.2f}) puts {a['at_95_answered']['unanswerable_declined']:.1%} "
+                   "of unanswerable below")
 
 
 @app.command()

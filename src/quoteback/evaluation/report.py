@@ -142,14 +142,15 @@ def write_report(result: EvalResult, folder: Path) -> Path:
     if result.abstention:
         a = result.abstention
         lines += [
-            "## Abstention",
+            "## Off-topic floor",
             "",
-            f"At the configured threshold {a['threshold']:.2f}: {a['answerable_answered']:.1%} of answerable questions answered, "
-            f"{a['unanswerable_declined']:.1%} of unanswerable ones declined. Where at least 95% of answerable questions are "
-            f"answered (threshold {a['at_95_answered']['threshold']:.2f}), {a['at_95_answered']['unanswerable_declined']:.1%} "
-            "of unanswerable ones are declined.",
+            "The best passage's similarity alone, the rule that declines a question as off the documents' topic (the "
+            "outcomes under \"Honest answers\" add the calibrated confidence). "
+            f"At the floor {a['threshold']:.2f}: {a['answerable_answered']:.1%} of answerable questions lie above it, "
+            f"{a['unanswerable_declined']:.1%} of unanswerable ones below. A floor keeping 95% of answerable questions above "
+            f"({a['at_95_answered']['threshold']:.2f}) puts {a['at_95_answered']['unanswerable_declined']:.1%} of unanswerable ones below.",
             "",
-            "![Abstention trade-off](abstention.png)",
+            "![Off-topic floor trade-off](abstention.png)",
             "",
         ]
         _plot_abstention(result, folder / "abstention.png")
@@ -207,7 +208,7 @@ def _plot(result: EvalResult, ranks: dict[str, list[int | None]], path: Path) ->
 def _plot_abstention(result: EvalResult, path: Path) -> None:
     curve = result.abstention["curve"]
     thresholds = [c["threshold"] for c in curve]
-    with plot_figure(path, f"{result.dataset}: abstention trade-off", "threshold on the best passage's cosine") as ax:
+    with plot_figure(path, f"{result.dataset}: off-topic floor trade-off", "floor on the best passage's cosine") as ax:
         ax.plot(thresholds, [c["answered"] for c in curve], label="answerable answered")
         ax.plot(thresholds, [c["declined"] for c in curve], label="unanswerable declined")
         ax.axvline(result.abstention["threshold"], color="grey", linestyle="--", label="configured threshold")
