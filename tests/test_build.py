@@ -197,6 +197,31 @@ def test_bad_documents_are_skipped_and_reported(tmp_path, settings_for, counting
     assert not again.wrote and [s.path for s in again.skipped] == ["bad.pdf"]
 
 
+def test_a_sidecar_change_makes_its_document_stale_and_the_rebuild_reads_it(tmp_path, settings_for, counting):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 2)
+    side = corpus / "doc1.txt.meta.json"
+    side.write_text('{"title": "Storms", "tags": ["weather"]}')
+    settings = settings_for(corpus)
+    first = IndexBuilder(settings, counting).build()
+    assert (first.added, first.skipped, first.notices) == (2, [], [])  # the sidecar is part of doc1, not a file of its own
+    assert not index_status(settings).stale
+    for change in ('{"title": "Wind", "date": "2020-01-31", "tags": ["wind", "weather"]}', '{"tags": 1}', None):
+        side.write_text(change) if change else side.unlink()
+        assert index_status(settings).reasons == ["1 changed: doc1.txt"]
+        report = IndexBuilder(settings, counting).build()
+        assert (report.unchanged, report.changed, report.embedded_passages) == (1, 1, 3)
+        doc = load_index(settings.index).documents["doc1.txt"]
+        assert not index_status(settings).stale and load_index(settings.index).manifest.documents["doc1.txt"].title == doc.title
+        if change and "Wind" in change:
+            assert (doc.title, doc.date, doc.tags) == ("Wind", "2020-01-31", ["wind", "weather"]) and not report.notices
+        else:
+            warned = [n.path for n in report.notices if n.message.startswith("sidecar doc1.txt.meta.json ignored: tags")]
+            assert doc.tags == [] and warned == (["doc1.txt"] if change else []) and len(report.notices) == len(warned)
+    side.write_text('{"tags": ["weather"]}')  # adding one is a change too
+    assert index_status(settings).reasons == ["1 changed: doc1.txt"]
+
+
 def test_killed_build_leaves_previous_index_usable(tmp_path, settings_for, embedder):
     corpus = tmp_path / "corpus"
     _write_corpus(corpus, 3)

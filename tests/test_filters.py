@@ -39,14 +39,27 @@ def test_conditions_on_one_key_are_alternatives_and_keys_must_all_hold():
     assert not Filter.parse(["date>=2000"]).allows(Passage("notes.txt", 0, 1, "x"), undated)
 
 
+def test_tags_are_a_document_key_whose_alternatives_ignore_case():
+    doc = Document("q1.pdf", "Q1", None, "x" * 10, 0, "0" * 64, tags=["Finance", "2019 results"])
+    assert Filter.parse(["tag=finance"]).allows(None, doc, ("tag",))
+    assert Filter.parse(["tag=legal", "tag=2019 RESULTS"]).allows(None, doc, ("tag",))  # either tag
+    assert not Filter.parse(["tag=legal"]).allows(None, doc, ("tag",))
+    assert not Filter.parse(["tag=finance", "type=docx"]).allows(None, doc, ("tag", "type"))
+    assert not Filter.parse(["tag=finance"]).allows(None, Document("n.txt", "N", None, "x", 0, "0" * 64), ("tag",))
+    with pytest.raises(ValueError, match="only date and page take >= and <="):
+        parse_condition("tag>=a")
+
+
 DOCS = {
     "reports/glaciers-2021.txt": "date 2021-06-01\nGlaciers retreat in warm summers. Ice melts fast.\n\nThe valley floods every spring.",
     "reports/glaciers-2023.md": "---\ndate: 2023-03-02\n---\n# Ice\n\nGlaciers melt faster each year.\n\n# Rivers\n\nRivers carry glacier water to the sea.",
     "bakery.txt": "date 2022-01-01\nBakers bake rye bread at dawn. The oven is hot.\n\nThin ice melts in the summer sun.",
     "notes/ice.md": "# Ice\n\nIce is frozen water.\n\n# Snow\n\nSnow falls in winter and melts in spring.",
+    "notes/ice.md.meta.json": '{"tags": ["ice", "Water"]}',  # a sidecar: tags stored with the index
+    "bakery.txt.meta.json": '{"tags": ["food"], "date": "2022-07-01"}',
 }
 CONDITIONS = ["doc=reports/*", "doc=bakery*", "doc=*ice*", "type=md", "type=txt", "date>=2022", "date<=2022-06",
-              "date=2021", "section=Ice", "section=Rivers", "page=1"]
+              "date=2021", "section=Ice", "section=Rivers", "page=1", "tag=ice", "tag=water", "tag=food"]
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +94,11 @@ def test_no_filter_is_the_same_search(small):
     plain = retriever.search("glaciers melt", k=5)
     assert retriever.search("glaciers melt", k=5, where=Filter()) == plain
     assert retriever.search("glaciers melt", k=5, where=Filter.parse(["doc=*"])) == plain
+
+
+def test_sidecar_tags_survive_the_index_and_scope_the_search(small):
+    index, retriever = small
+    assert index.documents["notes/ice.md"].tags == ["ice", "Water"] and index.documents["bakery.txt"].date == "2022-07-01"
+    assert index.documents["reports/glaciers-2023.md"].tags == [] and "notes/ice.md.meta.json" not in index.documents
+    hits = retriever.search("ice melts", k=8, where=Filter.parse(["tag=water", "tag=FOOD"]))
+    assert hits and {index.passages[h.passage_id].document for h in hits} == {"notes/ice.md", "bakery.txt"}

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from .documents import SUPPORTED, Corpus, Document, Notice, Skipped, corpus_files, file_hash, load_corpus
+from .documents import SUPPORTED, Corpus, Document, Notice, Skipped, corpus_files, load_corpus, source_hash
 from .embeddings import Embedder, Encoder
 from .index import DocumentEntry, IndexError_, Manifest, SkippedEntry
 from .index.backends import open_backend
@@ -62,6 +62,7 @@ class IndexBuilder:
         self.chunker = Chunker(**settings.chunker_settings())
         self.backend = open_backend(settings)
         self._loaded = None  # the previous embedded index, when its vectors are reused
+        self._hashes: dict[str, str] = {}  # this build's corpus files and their source hashes (file + sidecar)
 
     def build(self, force: bool = False, progress: Progress | None = None) -> BuildReport:
         started = time.perf_counter()
@@ -95,7 +96,7 @@ class IndexBuilder:
         s = self.settings
         previous, reason = self._previous(force)
         report = BuildReport(full_rebuild_reason=reason)
-        hashes = {p.relative_to(s.corpus).as_posix(): file_hash(p) for p in corpus_files(s.corpus)}
+        hashes = self._hashes = {p.relative_to(s.corpus).as_posix(): source_hash(p) for p in corpus_files(s.corpus)}
         old = previous.documents if previous else {}
         old_skipped = {k.path: k for k in (previous.skipped if previous else [])}
         keep = {rel for rel, h in hashes.items() if rel in old and old[rel].hash == h}
@@ -196,7 +197,8 @@ class IndexBuilder:
         backend.commit(manifest)
 
     def _manifest(self, dimension: int, documents: dict, counts: Counter, skipped: list[SkippedEntry]) -> Manifest:
-        entries = {path: d if isinstance(d, DocumentEntry) else DocumentEntry(d.content_hash, d.title, d.date, counts[path])
+        # a read document records its source hash (sidecar included), which staleness compares against
+        entries = {path: d if isinstance(d, DocumentEntry) else DocumentEntry(self._hashes.get(path, d.content_hash), d.title, d.date, counts[path])
                    for path, d in sorted(documents.items())}
         total = sum(counts.values())
         return Manifest.for_build(self.settings, dimension, index_type=_index_type(self.settings, total), passages=total,

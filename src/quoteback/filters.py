@@ -2,7 +2,8 @@
 
 A filter is a list of conditions `KEY=VALUE`, `KEY>=VALUE` or `KEY<=VALUE` on what a passage's
 document and position say: `doc` (a file name or glob: `3M_2018*`), `type` (pdf, docx, html, md,
-txt), `date` (the document's date, ISO: `2023`, `2023-05`, `2023-05-30`), `section` (the start
+txt), `date` (the document's date, ISO: `2023`, `2023-05`, `2023-05-30`), `tag` (one of the
+document's tags, from its sidecar `NAME.meta.json`; case does not matter), `section` (the start
 of the section path: `5 Authenticators`) and `page` (a PDF page the passage touches). Several
 `=` conditions on one key are alternatives (`doc=A* doc=B*`: either file); conditions on
 different keys, and ranges, must all hold. Retrieval searches only the passages allowed (so k
@@ -24,11 +25,11 @@ if TYPE_CHECKING:
     from .index import Index
     from .passages import Passage
 
-KEYS = ("doc", "type", "date", "section", "page")
+KEYS = ("doc", "type", "date", "tag", "section", "page")
 _CONDITION = re.compile(r"^\s*([A-Za-z]+)\s*(>=|<=|=)\s*(.*?)\s*$", re.S)
 _DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _RANGED = ("date", "page")
-_OF_DOCUMENT = ("doc", "type", "date")
+_OF_DOCUMENT = ("doc", "type", "date", "tag")
 _OF_PASSAGE = ("section", "page")
 
 
@@ -117,6 +118,8 @@ def _holds(c: Condition, passage: "Passage | None", document: "Document") -> boo
     if c.key == "type":
         suffix = PurePosixPath(document.path).suffix.lower().lstrip(".")
         return suffix == c.value or (suffix, c.value) in {("htm", "html"), ("html", "htm"), ("markdown", "md")}
+    if c.key == "tag":
+        return any(tag.casefold() == c.value.casefold() for tag in document.tags)
     if c.key == "date":
         if not document.date:
             return False

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .documents import corpus_files, file_hash
+from .documents import corpus_files, source_hash
 from .index import IndexError_, Manifest
 from .index.backends import open_backend
 from .settings import Settings
@@ -51,7 +51,7 @@ def index_status(settings: Settings) -> Status:
     files = {p.relative_to(settings.corpus).as_posix(): p for p in corpus_files(settings.corpus)}
     added = sorted(set(files) - set(known))
     removed = sorted(set(known) - set(files))
-    changed = sorted(r for r in set(files) & set(known) if known[r] != file_hash(files[r]))
+    changed = sorted(r for r in set(files) & set(known) if known[r] != source_hash(files[r]))
     for label, paths in (("added", added), ("removed", removed), ("changed", changed)):
         if paths:
             more = f" and {len(paths) - 5} more" if len(paths) > 6 else ""  # never "and 1 more": that name fits

@@ -106,3 +106,19 @@ def test_ask_where_searches_only_the_documents_named(seed_corpus, tmp_path):
     free_docs = {q["document"] for q in json.loads(free.stdout.strip().splitlines()[-1])["quotes"]}
     scoped_docs = {q["document"] for q in json.loads(scoped.stdout.strip().splitlines()[-1])["quotes"]}
     assert "wagner-group-in-mali-faq.txt" in free_docs and scoped_docs <= {"lighthouse.md"}
+
+
+def test_ask_where_tag_searches_only_the_tagged_documents(seed_corpus, tmp_path):
+    """Tags come from a sidecar; the sidecar is neither indexed nor reported as skipped."""
+    (seed_corpus / "lighthouse.md").write_text("# Lighthouses\n\nA lighthouse keeper trims the lamp's wick every night. "
+                                               "The Wagner lighthouse in Mali does not exist.\n")
+    (seed_corpus / "lighthouse.md.meta.json").write_text('{"title": "Keepers", "tags": ["coast", "fiction"]}')
+    paths = ["--corpus", str(seed_corpus), "--index", str(tmp_path / "i")]
+    built = runner.invoke(app, ["build", *paths])
+    assert built.exit_code == 0 and "2 added" in built.output and "skipped" not in built.output and "warning" not in built.output
+    scoped = runner.invoke(app, ["ask", "What is the Wagner Group?", "--json", "--where", "tag=Fiction", *paths])
+    assert scoped.exit_code == 0, scoped.output
+    quotes = json.loads(scoped.stdout.strip().splitlines()[-1])["quotes"]
+    assert quotes and {q["document"] for q in quotes} == {"lighthouse.md"}
+    nothing = runner.invoke(app, ["ask", "What is the Wagner Group?", "--where", "tag=finance", *paths])
+    assert nothing.exit_code != 0 and "no passage matches --where tag=finance" in nothing.output

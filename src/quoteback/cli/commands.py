@@ -57,7 +57,8 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
         history: list[str] = typer.Option([], "--history", help="Earlier questions of the conversation (repeatable)."),
         no_build: bool = typer.Option(False, "--no-build", help="Answer from the index as it is, even if stale; never build."),
         where: list[str] = typer.Option([], "--where", help="Only passages where KEY=VALUE, KEY>=VALUE or KEY<=VALUE holds "
-                                        "(keys doc, type, date, section, page; repeatable), e.g. --where 'doc=3M_2018*'."),
+                                        "(keys doc, type, date, tag, section, page; repeatable), e.g. --where 'doc=3M_2018*' "
+                                        "--where tag=finance (tags come from a sidecar NAME.meta.json)."),
         corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
         backend: Optional[str] = BackendOpt, store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
         collection: Optional[str] = CollectionOpt, reader: Optional[bool] = ReaderOpt, config: Optional[Path] = ConfigOpt) -> None:

@@ -3,7 +3,8 @@
 Every later offset refers to `Document.text`. A .txt file's text is the file's decoded content
 unchanged (a `date 2023-12-12` first line or `---` front matter is skipped via `body_start`);
 the other formats are extracted to clean text (see each reader), and that text is what is
-stored with the index, quoted and shown in the document view.
+stored with the index, quoted and shown in the document view. A sidecar `NAME.meta.json` beside
+a file overrides its title and date and gives it tags (see `sidecar`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import Path
 from typing import Callable
 
 from .model import Corpus, Document, DocumentError, Extracted, Notice, Skipped, TextBuilder
+from .sidecar import Sidecar, SidecarError, document_of, read_sidecar, sidecar_path, with_sidecar
 from .text import title_from_name, usable_title
 
 __all__ = ["Corpus", "Document", "DocumentError", "Extracted", "Notice", "Skipped", "TextBuilder", "SUPPORTED",
-           "corpus_files", "file_hash", "load_corpus", "load_document"]
+           "corpus_files", "file_hash", "load_corpus", "load_document", "source_hash"]
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -54,21 +56,31 @@ def corpus_files(folder: Path) -> list[Path]:
     """Every file under `folder`, recursively, in a stable order; hidden files and folders ignored.
 
     Unsupported types are listed too: the build reports them as skipped, so every file the user
-    put in the folder shows up either as indexed or as skipped with a reason."""
+    put in the folder shows up either as indexed or as skipped with a reason. A sidecar
+    (`report.pdf.meta.json`) is part of its document, not listed; one without its document is."""
     folder = Path(folder)
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise FileNotFoundError(f"corpus folder {folder} {what}")
     found = [p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    present = set(found)
+    found = [p for p in found if document_of(p) not in present]
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
 def file_hash(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def source_hash(path: Path) -> str:
+    """What the index records for a corpus file: its hash, folded with its sidecar's when it has
+    one, so a changed sidecar makes the document stale (without one: the plain file hash)."""
+    return with_sidecar(file_hash(path), path)
 
 
 def load_corpus(folder: Path, only: set[str] | None = None, progress: Progress | None = None) -> Corpus:
@@ -98,7 +110,12 @@ def load_corpus(folder: Path, only: set[str] | None = None, progress: Progress |
 
 
 def load_document(path: Path, rel: str | None = None) -> Document:
+    """One document; a bad sidecar is a warning (a `Notice` under `load_corpus`), never a lost document."""
     path = Path(path)
+    described = document_of(path)
+    if described is not None:
+        raise DocumentError(f"a sidecar of {described.name}, which is not in this folder (a sidecar is named "
+                            "after the full file name: report.pdf.meta.json)")
     reader = _reader(path.suffix.lower())
     data = path.read_bytes()
     if not data.strip():
@@ -108,15 +125,21 @@ def load_document(path: Path, rel: str | None = None) -> Document:
     if not text[extracted.body_start :].strip():
         raise DocumentError("no text to index (empty, or only images)")
     first_heading = next((text[a:b] for a, b, _ in extracted.headings), None)
+    try:
+        meta = read_sidecar(path) or Sidecar()
+    except SidecarError as err:  # collected by load_corpus as a notice naming the document
+        warnings.warn(f"sidecar {sidecar_path(path).name} ignored: {err}")
+        meta = Sidecar()
     return Document(
         path=rel or path.name,
-        title=usable_title(extracted.title) or usable_title(first_heading) or title_from_name(path.stem),
-        date=extracted.date,
+        title=meta.title or usable_title(extracted.title) or usable_title(first_heading) or title_from_name(path.stem),
+        date=meta.date or extracted.date,
         text=text,
         body_start=extracted.body_start,
         content_hash=hashlib.sha256(data).hexdigest(),
         pages=list(extracted.pages),
         headings=[list(h) for h in extracted.headings],
+        tags=list(meta.tags),
     )
 
 

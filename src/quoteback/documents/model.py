@@ -29,6 +29,7 @@ class Document:
     content_hash: str  # sha256 of the file's bytes
     pages: list[int] = field(default_factory=list)  # offset where each page starts (PDF); empty without pages
     headings: list[list[int]] = field(default_factory=list)  # [start, end, level] of each heading, in order
+    tags: list[str] = field(default_factory=list)  # from the sidecar (`sidecar.py`), for `--where tag=`
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding `offset`, None for formats without pages."""
