@@ -29,13 +29,14 @@ def box(page, selector: str) -> dict:
 
 
 @contextmanager
-def served(root: Path, files: dict[str, str]) -> Iterator[dict]:
-    """`quoteback chat` on a corpus of the FAQ and `files` (name: text) under `root`: the body of
-    the modules' `server` fixtures. Yields the page's URL, the corpus folder and `root`."""
+def served(root: Path, files: dict[str, str], *args: str) -> Iterator[dict]:
+    """`quoteback chat` on a corpus of the FAQ and `files` (name: text) under `root`, with these
+    extra options: the body of the modules' `server` fixtures. Yields the page's URL, the corpus
+    folder and `root`."""
     corpus = root / "corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     for name, text in files.items():
         (corpus / name).write_text(text)
-    with chat_server(root, corpus) as url:
+    with chat_server(root, corpus, *args) as url:
         yield {"url": url + "/", "corpus": corpus, "root": root}

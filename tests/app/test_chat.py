@@ -24,7 +24,8 @@ _free_port = free_port  # other test modules import it from here
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     # a text file's text is the file itself: the markup stays in it
-    with served(tmp_path_factory.mktemp("app"), {"markup.txt": XSS}) as running:
+    # --no-watch: the Documents tab's tests see the stale line and press Rebuild themselves
+    with served(tmp_path_factory.mktemp("app"), {"markup.txt": XSS}, "--no-watch") as running:
         yield running
 
 

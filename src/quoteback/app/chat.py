@@ -8,6 +8,7 @@ from typing import Any, Callable
 from .filter_row import ASK_DOCUMENT_JS, CSS as FILTER_CSS, conditions, filter_row, searched_in
 from .render import escape, to_markdown
 from .service import ChatService
+from .watch import LiveFolder
 from ..settings import Settings, offline_environment
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # no font fetched from a CDN
@@ -65,7 +66,7 @@ def not_empty(message: Any) -> dict:
     return gr.validate(bool(_text(message).strip()), EMPTY_HINT)
 
 
-def build_app(service: ChatService, eval_sets: list[str] | None = None):
+def build_app(service: ChatService, eval_sets: list[str] | None = None, live: LiveFolder | None = None):
     import gradio as gr
 
     def respond(message: str, history: list[dict], documents: list[str] | None, typed: str | None) -> str:
@@ -88,6 +89,10 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None):
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Chat", scale=1) as chat_tab:
                 documents, typed, listed = filter_row(service)
+                if live is not None:  # the live folder's state, polled: a build finishes with no request of its own
+                    live_line = gr.Markdown(live.status(), elem_id="live-status")
+                    gr.Timer(1.0).tick(live.status, None, live_line, api_visibility="private", queue=False,
+                                       show_progress="hidden")
                 textbox = gr.Textbox(placeholder=PLACEHOLDER, elem_id="question", submit_btn="Send", label="Question",
                                      show_label=False)
                 chat = gr.ChatInterface(
@@ -121,15 +126,27 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None):
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, credentials: tuple[str, str] | None = None,
-           eval_sets: list[str] | None = None, embedder: Any = None, announce: Callable[[str], None] | None = None) -> None:
+           eval_sets: list[str] | None = None, embedder: Any = None, announce: Callable[[str], None] | None = None,
+           watch: bool = True) -> None:
     """Serve the app; the URL is announced only once the model is loaded and warm (the first
-    answer otherwise took 11 s instead of 0.2-0.7 s)."""
+    answer otherwise took 11 s instead of 0.2-0.7 s). `watch`: re-index the corpus folder as it
+    changes (watch.py), from before the warm-up so no change after the announcement is missed."""
     offline_environment()
+    service = ChatService(settings, embedder)
+    live = LiveFolder(service).start() if watch else None
+    try:
+        _serve(service, eval_sets, live, host, port, credentials, announce)
+    finally:
+        if live is not None:
+            live.stop()
+
+
+def _serve(service: ChatService, eval_sets: list[str] | None, live: LiveFolder | None, host: str, port: int,
+           credentials: tuple[str, str] | None, announce: Callable[[str], None] | None) -> None:
     import gradio as gr
 
-    service = ChatService(settings, embedder)
     service.warm()
-    demo = build_app(service, eval_sets)
+    demo = build_app(service, eval_sets, live)
     demo.queue(default_concurrency_limit=2)
     from .viewer import serve  # the chat plus /view (the document at a quote) on one server
 

@@ -67,8 +67,9 @@ class ChatService:
         """The indexed documents' paths (what `doc=` matches exactly), sorted."""
         return sorted(self.answerer.index.documents)
 
-    def rebuild(self, progress: Progress | None = None) -> BuildReport:
-        if not self._building.acquire(blocking=False):
+    def rebuild(self, progress: Progress | None = None, wait: bool = False) -> BuildReport:
+        """`wait`: queue behind a build under way (the live folder) instead of refusing (the button)."""
+        if not self._building.acquire(blocking=wait):
             raise RuntimeError("a rebuild is already running")
         try:
             report = IndexBuilder(self.settings, self._build_embedder).build(progress=progress)

@@ -216,6 +216,7 @@ def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
          allow_unauthenticated: bool = typer.Option(False, "--allow-unauthenticated", help="Listen beyond loopback without a login."),
          eval_set: list[Path] = typer.Option([], "--eval-set", help="Also offer this BEIR-layout folder in the Evaluate tab (repeatable)."),
          no_build: bool = typer.Option(False, "--no-build", help="Serve the index as it is, even if stale."),
+         no_watch: bool = typer.Option(False, "--no-watch", help="Do not re-index when files in the corpus folder change."),
          backend: Optional[str] = BackendOpt, store: Optional[str] = StoreOpt, uri: Optional[str] = UriOpt,
          collection: Optional[str] = CollectionOpt, config: Optional[Path] = ConfigOpt) -> None:
     """Open the chat in the browser (builds the index first if needed)."""
@@ -239,7 +240,7 @@ def chat(corpus: Optional[Path] = CorpusOpt, index: Optional[Path] = IndexOpt, m
 
     try:
         launch(settings, host, port, credentials, eval_sets=list(dict.fromkeys(sets)), embedder=ready.answerer.embedder,
-               announce=lambda url: typer.echo(f"Running on {url}", err=True))
+               announce=lambda url: typer.echo(f"Running on {url}", err=True), watch=not no_watch)
     except (IndexError_, FileNotFoundError, RuntimeError, ValueError, OSError) as err:
         fail(str(err))
 
