@@ -84,3 +84,21 @@ def test_an_ordinary_page_takes_the_rules_route_without_a_note(tmp_path):
     (tmp_path / "plain.html").write_bytes(_page(f"<main><h1>Harbour survey</h1><p>{POST}</p></main>"))
     corpus = load_corpus(tmp_path)
     assert corpus.documents and not corpus.notices
+
+
+def test_a_resource_warning_while_a_file_is_read_is_not_its_notice(tmp_path, monkeypatch):
+    """The garbage collector may report another object left open (an event loop) at any moment."""
+    import warnings
+
+    import quoteback.documents as documents
+
+    real = documents.load_document
+
+    def noisy(*args, **kwargs):
+        warnings.warn("unclosed event loop <_UnixSelectorEventLoop>", ResourceWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(documents, "load_document", noisy)
+    (tmp_path / "a.txt").write_text("A lighthouse keeper trims the wick every night.")
+    corpus = documents.load_corpus(tmp_path)
+    assert len(corpus.documents) == 1 and corpus.notices == []
