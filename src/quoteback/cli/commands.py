@@ -69,7 +69,6 @@ def ask(question: Optional[str] = typer.Argument(None, help="The question."),
                          collection=collection, reader=reader)
     from ..answer import validate_question
     from ..app.render import to_terminal
-
     from ..filters import Filter
 
     if question is not None and (problem := validate_question(question, settings.max_question_chars)):
@@ -142,15 +141,14 @@ def evaluate(dataset: Optional[Path] = typer.Argument(None, help="A BEIR-layout 
     """Measure retrieval quality (nDCG@10, RR@10, R@100, Success@1, abstention) on an evaluation set."""
     settings = _settings(config, model=model, backend=backend, store=store, uri=uri, reader=True if compare_reader else reader)
     from ..evaluation.evaluate import DEFAULT_CONFIGS, REPO_SET, Evaluator
-
     from .checks import check_output_folder
 
     names = [c.strip() for c in configs.split(",") if c.strip()] if configs else list(DEFAULT_CONFIGS)
-    try:
-        if report:
+    if report:
+        try:
             check_output_folder(report, "--report")
-    except ValueError as err:
-        fail(str(err))
+        except ValueError as err:
+            fail(str(err))
     if compare_reader and "no-reader" not in names:
         names.insert(len(names) - 1, "no-reader")  # the last one is the main configuration
     try:
