@@ -87,14 +87,21 @@ def split_documents(rows: list[dict], seed: int, held_out: float) -> tuple[list[
     return [r for r in rows if r["doc"] not in held], [r for r in rows if r["doc"] in held]
 
 
-def questions(rows: list[dict], offsets: dict[tuple[str, str], int], seed: int) -> list[tuple[str, str, str, int, list[str]]]:
-    """(qid, question, file, answer offset, answers) of the rows with an answer, in a fixed shuffled order."""
+def questions(rows: list[dict], offsets: dict[tuple[str, str], int], seed: int) -> list[tuple[str, str, str, int, list[str], int]]:
+    """(qid, question, file, answer offset, answers, end of a topical context or -1) of the rows
+    with an answer span, or marked `topical` (relevant without a span: a heading and its section,
+    a title and its abstract; every passage of the context counts, the first is the positive),
+    in a fixed shuffled order."""
     out = []
     for n, row in enumerate(rows):
         answers = [a for a in row["answers"] if a.strip()]
+        start = offsets[(row["doc"], row["context"])]
+        if row.get("topical"):
+            out.append((f"{row['doc']}#{n}", row["question"], file_name(row["doc"]), start, [], start + len(row["context"].strip("\n"))))
+            continue
         at = row["context"].find(answers[0]) if answers else -1
         if at >= 0:
-            out.append((f"{row['doc']}#{n}", row["question"], file_name(row["doc"]), offsets[(row["doc"], row["context"])] + at, answers))
+            out.append((f"{row['doc']}#{n}", row["question"], file_name(row["doc"]), start + at, answers, -1))
     random.Random(seed).shuffle(out)
     return out
 

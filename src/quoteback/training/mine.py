@@ -34,7 +34,8 @@ NEGATIVES = 7  # per question; the trainer samples from them
 WITHIN_DOCUMENT = ("policyqa",)
 
 
-EXTRA = ("tatqa-devtest.jsonl.gz", "policyqa-devtest.jsonl.gz", "covidqa.jsonl.gz")  # in training-data/ (see its README)
+EXTRA = ("tatqa-devtest.jsonl.gz", "policyqa-devtest.jsonl.gz", "covidqa.jsonl.gz",  # in training-data/ (see its README)
+         "pubmedqa-pqal.jsonl.gz", "headings-rustbook.jsonl.gz", "headings-prometheus.jsonl.gz")  # topical: no answer span
 
 
 def default_sources() -> list[Path]:
@@ -73,13 +74,13 @@ def mine(sources: list[Path], run: Path, limit: int, held_out_limit: int, seed: 
         within = name.startswith(WITHIN_DOCUMENT)
         train += [(q, within) for q in usable[:limit]]
         held += [(q, within) for q in questions(kept, offsets, seed)]
-        print(f"{name}: {len(part)} rows, {len(usable)} training questions with an answer span, {min(limit, len(usable))} mined", flush=True)
+        print(f"{name}: {len(part)} rows, {len(usable)} training questions (an answer span or topical), {min(limit, len(usable))} mined", flush=True)
     random.Random(seed).shuffle(held)
     examples: list[Example] = []
     for part, is_held in ((train, False), (held[:held_out_limit], True)):
         vectors = embedder.encode([r[0][1] for r in part])
         began = time.monotonic()
-        for n, (((qid, question, name, at, answers), within), vector) in enumerate(zip(part, vectors)):
+        for n, (((qid, question, name, at, answers, end), within), vector) in enumerate(zip(part, vectors)):
             spans = starts[name]
             positive = spans[max(0, bisect.bisect_right(spans, (at, 1 << 62)) - 1)][1]
             hits = retriever.search(question, DEPTH, vector=vector)
@@ -88,7 +89,10 @@ def mine(sources: list[Path], run: Path, limit: int, held_out_limit: int, seed: 
             wanted = [a.lower() for a in answers]
 
             def relevant(pid: int) -> bool:
-                return pid == positive or (index.passages[pid].document == name and any(a in index.passages[pid].text.lower() for a in wanted))
+                p = index.passages[pid]
+                if pid == positive or p.document != name:
+                    return pid == positive
+                return at <= p.start < end if end >= 0 else any(a in p.text.lower() for a in wanted)
 
             negatives = [h.passage_id for h in hits if not relevant(h.passage_id)][:NEGATIVES]
             example = Example(qid, question, positive, negatives, is_held)
