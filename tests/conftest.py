@@ -96,9 +96,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def chat_server(root: Path, corpus: Path, *args: str):
+def chat_server(root: Path, corpus: Path | None, *args: str):
     """`quoteback chat` on a free loopback port in a subprocess, until it answers HTTP; stopped by
-    its process id at the end. Yields the base URL (no trailing slash)."""
+    its process id at the end. Yields the base URL (no trailing slash). `corpus` None: the
+    folders are among `args` (`--corpus NAME=FOLDER`, collections)."""
     import subprocess
     import sys
     import time
@@ -107,7 +108,8 @@ def chat_server(root: Path, corpus: Path, *args: str):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     log = open(root / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "quoteback", "chat", "--corpus", str(corpus), "--index", str(root / "index"),
+    folder = ["--corpus", str(corpus)] if corpus is not None else []
+    proc = subprocess.Popen([sys.executable, "-m", "quoteback", "chat", *folder, "--index", str(root / "index"),
                              "--port", str(port), *args], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

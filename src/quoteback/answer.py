@@ -113,7 +113,7 @@ class Answerer:
         vectors = self.embedder.encode([query, question.strip()] if follow_up else [query])
         vector = vectors[0]
         # a short message that does not refer back ("banana bread recipe" after a question on Mali) may change the subject
-        if follow_up and not refers_back(question) and self._off_topic(question, vectors[1]):
+        if follow_up and not refers_back(question) and self.off_topic(question, vectors[1]):
             return Answer(question, False, [], decline_message(question), query)
         hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector, where=where)
         answer = self.compose(question, query, hits, vector, k or self.settings.k)
@@ -122,7 +122,7 @@ class Answerer:
             answer.message = f"{note}\n{answer.message}".strip()
         return answer
 
-    def _off_topic(self, text: str, vector: np.ndarray) -> bool:
+    def off_topic(self, text: str, vector: np.ndarray) -> bool:
         """A follow-up's own words are off the documents' topic: no passage within the cosine floor
         (see `judge`), and it has keywords, none of which any passage uses ("since when?" has
         none; "what about the coup?" names what the documents speak of)."""
@@ -157,17 +157,17 @@ class Answerer:
     def compose(self, question: str, query: str, hits: Sequence[Hit], vector: np.ndarray, k: int) -> Answer:
         """Quotes for the hits of a search (best first), or a decline."""
         top = self.index.passages[hits[0].passage_id] if hits else None  # its highlights: judged on, then shown
-        first = self._highlights(hits[0].passage_id, self.index.documents[top.document].text, vector, query) if top else []
+        first = self.highlights(hits[0].passage_id, self.index.documents[top.document].text, vector, query) if top else []
         outcome, confidence, found = self.judge(query, hits, vector, first)
         if outcome == "declined":
             on_topic = bool(hits) and topic_cosine(hits) >= self.settings.abstain_below
             return Answer(question, False, [], decline_message(question, on_topic), query, confidence=confidence, signals=found)
-        quotes = self._quotes(hits, vector, query, k, first)
+        quotes = self.quotes(hits, vector, query, k, first)
         searched = f"Searched for: {query}" if query != question.strip() else ""
         message = RELATED_MESSAGE if outcome == "related" else searched
         return Answer(question, outcome == "answer", quotes, message, query, outcome=outcome, confidence=confidence, signals=found)
 
-    def _quotes(self, hits, vector: np.ndarray, query: str, k: int, first: list[list[int]]) -> list[Quote]:
+    def quotes(self, hits, vector: np.ndarray, query: str, k: int, first: list[list[int]]) -> list[Quote]:
         """Best first; a passage whose words another quote already contains (or the reverse) is merged
         into it as a further source instead of being quoted twice."""
         quotes: list[tuple[set[tuple[str, ...]], Quote]] = []
@@ -184,7 +184,7 @@ class Answerer:
                 continue
             if len(quotes) == k or hit.score < hits[0].score - self.settings.quote_margin:
                 continue
-            highlights = list(first) if hit is hits[0] else self._highlights(hit.passage_id, doc.text, vector, query)
+            highlights = list(first) if hit is hits[0] else self.highlights(hit.passage_id, doc.text, vector, query)
             end = p.end
             follow = announced(self.index, hit.passage_id)
             if follow is not None and not _inside(quotes, follow):  # "... listed below": the quote goes on to what it announces
@@ -202,7 +202,7 @@ class Answerer:
             return np.asarray(rows)
         return self.embedder.encode([text[a:b] for a, b in self.index.passages[passage_id].sentences])
 
-    def _highlights(self, passage_id: int, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
+    def highlights(self, passage_id: int, text: str, vector: np.ndarray, query: str) -> list[list[int]]:
         """The sentence(s) of the quote closest to the question: cosine plus the share of the
         question's keyword weight (idf, stemmed) the sentence holds, less
         when the question asks for a number, date or name that the sentence does not hold, more

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .answer import Answerer
 from .build import BuildReport, IndexBuilder, Progress
@@ -12,10 +13,13 @@ from .index import IndexMismatch
 from .index.backends import open_backend
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .collections import CollectionsAnswerer
+
 
 @dataclass
 class Ready:
-    answerer: Answerer
+    answerer: "Answerer | CollectionsAnswerer"  # several named collections: one over all of them (collections.py)
     report: BuildReport | None  # set when a build ran first
 
 

@@ -101,16 +101,19 @@ class Retriever:
         self.reader = (reader or Reader()) if fusion.reader_depth else None
         self._masks: dict[Filter, np.ndarray] = {}  # a chat asks many questions under one filter
 
-    def search(self, query: str, k: int = 10, vector: np.ndarray | None = None, where: Filter | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 10, vector: np.ndarray | None = None, where: Filter | None = None,
+               lexical_scale: float | None = None) -> list[Hit]:
         """The k best passages (of those `where` allows: searched among them, so k come back when
-        k match); with the reader on, the best `reader_depth` are read and re-ranked first."""
+        k match); with the reader on, the best `reader_depth` are read and re-ranked first.
+        `lexical_scale`: what BM25 scores are divided by instead of this index's own `lexical_scale`
+        (a search over several indexes passes the largest of theirs: collections.py)."""
         allowed = self.allowed(where)
         if allowed is not None and not allowed.any():
             return []
         if self.reader is None:
-            return self._retrieve(query, k, vector, allowed)
+            return self._retrieve(query, k, vector, allowed, lexical_scale)
         depth = self.fusion.reader_depth
-        hits = self._retrieve(query, max(k, depth), vector, allowed)
+        hits = self._retrieve(query, max(k, depth), vector, allowed, lexical_scale)
         if not hits:
             return hits
         read = self.read(query, hits[:depth])
@@ -135,12 +138,13 @@ class Retriever:
             self._masks[where] = where.mask(self.index)
         return self._masks[where]
 
-    def _retrieve(self, query: str, k: int, vector: np.ndarray | None, allowed: np.ndarray | None = None) -> list[Hit]:
+    def _retrieve(self, query: str, k: int, vector: np.ndarray | None, allowed: np.ndarray | None = None,
+                  scale: float | None = None) -> list[Hit]:
         n = len(self.index.passages)
         if n == 0:
             return []
         q = self.embedder.encode([query])[0] if vector is None else vector
-        lexical = self._lexical(query, n, allowed) if self.mode != "dense" else np.zeros(0)
+        lexical = self._lexical(query, n, allowed, scale) if self.mode != "dense" else np.zeros(0)
         hits = self._search(query, q, lexical, max(k, self.feedback), q, allowed)
         if not (self.feedback and self.mode == "hybrid" and hits):
             return hits[:k]
@@ -153,13 +157,26 @@ class Retriever:
             expansion = np.where(allowed, expansion, 0.0)
         return self._search(query, moved, 0.5 * lexical + 0.5 * expansion, k, q, allowed)
 
-    def _lexical(self, query: str, n: int, allowed: np.ndarray | None = None) -> np.ndarray:
+    def _lexical(self, query: str, n: int, allowed: np.ndarray | None = None, scale: float | None = None) -> np.ndarray:
         """BM25 scores on a 0..1 scale (see LEXICAL_FLOOR), 0 for passages a filter leaves out."""
-        raw = self.index.lexical.scores(query)[:n]
-        if allowed is not None:
-            raw = np.where(allowed, raw, 0.0)
-        scale = max(float(raw.max()), LEXICAL_FLOOR * self.index.lexical.ideal(query))
+        raw = self._raw_lexical(query, n, allowed)
+        scale = self._scale(query, raw) if scale is None else scale
         return raw / scale if scale > 0 else raw
+
+    def _raw_lexical(self, query: str, n: int, allowed: np.ndarray | None) -> np.ndarray:
+        raw = self.index.lexical.scores(query)[:n]
+        return raw if allowed is None else np.where(allowed, raw, 0.0)
+
+    def _scale(self, query: str, raw: np.ndarray) -> float:
+        return max(float(raw.max()) if len(raw) else 0.0, LEXICAL_FLOOR * self.index.lexical.ideal(query))
+
+    def lexical_scale(self, query: str, where: Filter | None = None) -> float:
+        """What this index divides a question's BM25 scores by: the best allowed passage's score,
+        never less than LEXICAL_FLOOR of a complete match's. Each index scales by its own best, so a
+        weak keyword match in one would count as fully as a strong one in another; a search over
+        several divides them all by the largest of these (collections.py)."""
+        allowed = self.allowed(where)
+        return self._scale(query, self._raw_lexical(query, len(self.index.passages), allowed))
 
     def _search(self, query: str, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray,
                 allowed: np.ndarray | None = None) -> list[Hit]:

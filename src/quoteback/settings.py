@@ -7,11 +7,13 @@ Precedence, lowest first: defaults, a TOML file (`quoteback.toml` in the working
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator, Mapping
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx-int8", "openvino-int8")
@@ -19,6 +21,70 @@ DEFAULT_BACKEND = "onnx-int8"  # the same model as int8 ONNX: ~1.5x faster on CP
 SENTENCE_POOLINGS = ("contextual", "separate")
 STORES = ("files", "milvus")
 INDEX_TYPES = ("auto", "flat", "ivf", "ivf-flat", "hnsw")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NAMED = re.compile(r"([^/\\=]*)=(.*)", re.S)  # NAME=PATH: no slash before the first "="
+
+
+@dataclass(frozen=True)
+class Collections(Mapping[str, Path]):
+    """Named document folders served together, name -> corpus folder, in the order given; each has
+    its own index (`<index>/<name>/`). Empty: the one unnamed corpus of `Settings.corpus`."""
+
+    pairs: tuple[tuple[str, Path], ...] = ()
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for name, _ in self.pairs:
+            if not _NAME.fullmatch(name):
+                raise ValueError(f"collection name {name!r} may hold only letters, digits, - and _ (1 to 64 of them)")
+            if name in seen:
+                raise ValueError(f"collection {name!r} is named twice; give each collection one folder")
+            seen.add(name)
+
+    @classmethod
+    def parse(cls, value: Any) -> "Collections":
+        """From a TOML table ({name: folder}), an environment string ("a=./a,b=./b") or `NAME=PATH` strings."""
+        if isinstance(value, Collections):
+            return value
+        if isinstance(value, Mapping):
+            return cls(tuple((str(k), Path(v)) for k, v in value.items()))
+        items = [v for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value)
+        pairs = []
+        for item in items:
+            named = _NAMED.fullmatch(str(item).strip())
+            if not named or not named.group(2):
+                raise ValueError(f"{item!r} is not NAME=FOLDER (e.g. policies=./policies)")
+            pairs.append((named.group(1), Path(named.group(2))))
+        return cls(tuple(pairs))
+
+    def __getitem__(self, name: str) -> Path:
+        for key, folder in self.pairs:
+            if key == name:
+                return folder
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+
+def corpus_flags(values: Iterable[str]) -> dict[str, Any]:
+    """The `--corpus` flags as settings: one plain `--corpus PATH` is the one unnamed corpus (as
+    before collections); `--corpus NAME=PATH` (repeatable) names collections. Mixing the two, or
+    two plain folders, is a ValueError; no flag changes nothing."""
+    values = list(values)
+    if not values:
+        return {}
+    named = [v for v in values if _NAMED.fullmatch(v)]
+    if not named:
+        if len(values) > 1:
+            raise ValueError("--corpus names one folder, or several as NAME=FOLDER (e.g. --corpus policies=./policies)")
+        return {"corpus": Path(values[0]), "collections": Collections()}
+    if len(named) != len(values):
+        raise ValueError("--corpus: give every folder a name (NAME=FOLDER) or give one plain folder, not both")
+    return {"collections": Collections.parse(values)}
 
 
 @dataclass(frozen=True)
@@ -54,10 +120,13 @@ class Settings:
     index_type: str = "auto"  # auto | flat | ivf (8-bit codes, candidates re-ranked by the stored vectors) | ivf-flat (float32 lists: 4x the memory) | hnsw
     ann_from: int = 50_000  # auto switches from exact search to IVF (tuned nprobe) at this many passages
     hnsw_ef_search: int = 128
-    store: str = "files"  # files: the embedded index folder | milvus: a Milvus server (uri, token, collection)
+    store: str = "files"  # files: the embedded index folder | milvus: a Milvus server (uri, token, milvus_collection)
     uri: str = ""  # the Milvus server, e.g. http://127.0.0.1:19530
     token: str = ""  # Milvus authentication ("user:password" or an API key); prefer QUOTEBACK_TOKEN to a flag
-    collection: str = ""  # the Milvus collection; default: one per corpus folder
+    milvus_collection: str = ""  # the Milvus collection; default: one per corpus folder (named collections: BASE_<name>)
+    collections: Collections = Collections()  # named corpus folders ([collections] in TOML); empty: `corpus` alone
+    feedback_enabled: bool = True  # users' judgments of replies (chat buttons, `quoteback feedback`); off: no buttons, the CLI says so
+    feedback_db: str = ""  # the feedback database (SQLite); empty: feedback.sqlite in the index folder, beside its versions
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -76,6 +145,17 @@ class Settings:
         clean = {k: v for k, v in changes.items() if v is not None}
         return dataclasses.replace(self, **{k: _coerce(self, k, v) for k, v in clean.items()})
 
+    def for_collection(self, name: str) -> "Settings":
+        """The settings of one named collection: its folder, its index `<index>/<name>/`, its own
+        Milvus collection, and no collections of its own."""
+        if name not in self.collections:
+            known = ", ".join(self.collections) or "none are named (--corpus NAME=FOLDER names them)"
+            raise ValueError(f"unknown collection {name!r}; the collections: {known}")
+        corpus, plain = self.collections[name], name.replace("-", "_")  # Milvus names allow no "-"
+        digest = hashlib.sha256(str(corpus.expanduser().resolve()).encode()).hexdigest()[:10]  # two servers' "policies" apart
+        milvus = f"{self.milvus_collection}_{plain}" if self.milvus_collection else f"qb_{plain}_{digest}"
+        return dataclasses.replace(self, corpus=corpus, index=self.index / name, collections=Collections(), milvus_collection=milvus)
+
     def chunker_settings(self) -> dict[str, Any]:
         return {"max_chars": self.max_chars, "min_chars": self.min_chars}
 
@@ -91,6 +171,8 @@ def _coerce(settings: Settings, name: str, value: Any) -> Any:
         return bool(value)
     if isinstance(current, Path):
         return Path(value)
+    if isinstance(current, Collections):
+        return Collections.parse(value)
     return type(current)(value)
 
 
@@ -104,11 +186,15 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
     names = {f.name for f in fields(Settings)}
     if path is not None:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        data = data.get("quoteback", data)
+        data = dict(data.get("quoteback", data))
+        if isinstance(data.get("collection"), str):  # its name before collections were quoteback's own
+            data.setdefault("milvus_collection", data.pop("collection"))
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(names)}")
         settings = settings.replace(**data)
+    if "QUOTEBACK_COLLECTION" in environ:  # the Milvus collection's earlier name, as in the TOML file
+        environ.setdefault("QUOTEBACK_MILVUS_COLLECTION", environ.pop("QUOTEBACK_COLLECTION"))
     from_env = {n: environ[f"QUOTEBACK_{n.upper()}"] for n in names if f"QUOTEBACK_{n.upper()}" in environ}
     return settings.replace(**from_env)
 

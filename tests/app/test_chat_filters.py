@@ -124,6 +124,7 @@ def _quote_documents(page, n: int) -> list[str]:
 @pytest.mark.browser
 def test_a_filter_applies_to_every_question_until_cleared(page):
     _shows(page, "Filter: all documents")
+    assert not page.locator("#collection").is_visible()  # one unnamed corpus: no collection selector
     _filter_to(page, NOTES)
     _shows(page, f"Filter: doc={NOTES}")
     reply = _ask(page, QUESTION, 1)

@@ -13,6 +13,7 @@ from typing import Callable
 import pytest
 
 from quoteback.app.watch import LiveFolder
+from quoteback.settings import Settings
 from tests.app.helpers import app_page, served
 from tests.app.test_chat import browser  # noqa: F401  (fixture)
 
@@ -136,12 +137,14 @@ def test_no_watch_leaves_a_dropped_file_out(tmp_path):
 class FakeService:
     """Counts rebuilds: the watcher's own filtering and stopping, without a model."""
 
-    def __init__(self, corpus: Path, index: Path) -> None:
-        self.settings = SimpleNamespace(corpus=corpus, index=index)
+    def __init__(self, corpus: Path, index: Path, **collections: Path) -> None:
+        self.settings = Settings(corpus=corpus, index=index).replace(collections=collections or None)
         self.builds = 0
+        self.built: list[str | None] = []
 
-    def rebuild(self, wait: bool = False) -> SimpleNamespace:
+    def rebuild(self, wait: bool = False, collection: str | None = None) -> SimpleNamespace:
         self.builds += 1
+        self.built.append(collection)
         return SimpleNamespace(summary=lambda: "done")
 
 
@@ -174,3 +177,20 @@ def test_the_chat_shows_the_live_line(browser, live):
         line.wait_for(state="visible", timeout=10_000)
         page.wait_for_function("() => document.querySelector('#live-status').innerText.includes('Index up to date')",
                                timeout=60_000)
+
+
+def test_a_change_re_indexes_only_the_collection_whose_folder_holds_it(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b" / "sub").mkdir(parents=True)
+    service = FakeService(tmp_path / "unused", tmp_path / "index", a=tmp_path / "a", b=tmp_path / "b")
+    live = LiveFolder(service, quiet_ms=200, log=lambda line: None).start()
+    try:
+        time.sleep(0.5)
+        assert service.watched and live.owners(str(tmp_path / "b" / "sub" / "x.md")) == ["b"]
+        assert live.owners(str(tmp_path / "index" / "b" / "v.tmp")) == [] and live.owners(str(tmp_path / "c.md")) == []
+        (tmp_path / "b" / "sub" / "notes.md").write_text("# Notes\n\nIn b.\n")
+        _until(lambda: service.built == ["b"], 10, "one build of b")
+        (tmp_path / "a" / "notes.md").write_text("# Notes\n\nIn a.\n")
+        _until(lambda: service.built == ["b", "a"], 10, "then one build of a")
+    finally:
+        live.stop()

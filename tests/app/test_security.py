@@ -59,8 +59,8 @@ def test_queue_actions_need_the_login(demo):
 
 def test_evaluation_reads_only_offered_sets(demo, tmp_path):
     run = _fn(demo, "run").fn
-    for folder in ("/etc", str(tmp_path), str(REPO_SET) + "/../shipped-questions"):
-        summary, rows, plot, trade_off = run(folder, "test")
+    for folder in ("/etc", str(tmp_path), str(REPO_SET) + "/../shipped-questions", "@feedback"):  # feedback off here
+        summary, rows, plot, trade_off, *_ = run(folder, "test")
         assert "offered evaluation sets" in summary and rows == "" and plot is None and trade_off is None
     summary, *_ = run(str(REPO_SET), "../../etc/passwd")
     assert "a name such as test" in summary

@@ -98,3 +98,51 @@ def test_the_trash_is_never_indexed(service, embedder):
     from quoteback.index.backends import open_backend
 
     assert list(open_backend(service.settings).load().manifest.documents) == ["okapi.md"]
+
+
+def test_a_documents_sidecar_goes_to_the_trash_with_it_and_comes_back(service):
+    corpus = service.settings.corpus
+    side = corpus / "birds" / "heron-notes.md.meta.json"
+    side.write_text('{"title": "Herons", "tags": ["estuary"]}')
+    assert service.corpus_names() == ["birds/heron-notes.md"]  # a sidecar is no document of its own
+    removed = service.remove_document("birds/heron-notes.md")
+    assert removed.ok and not side.exists()
+    [entry] = service.trashed()
+    assert entry.name == "birds/heron-notes.md"  # the document names the entry, not its sidecar
+    assert (corpus / TRASH / entry.key / "birds" / "heron-notes.md.meta.json").read_text() == '{"title": "Herons", "tags": ["estuary"]}'
+    side.write_text("{}")  # someone wrote a new sidecar meanwhile: the restore refuses, moving nothing
+    refused = service.restore_document(entry.key)
+    assert not refused.ok and "birds/heron-notes.md.meta.json is in the corpus folder now" in refused.message
+    assert not (corpus / "birds" / "heron-notes.md").exists() and service.trashed() == [entry]
+    side.unlink()
+    assert service.restore_document(entry.key).ok
+    assert side.read_text() == '{"title": "Herons", "tags": ["estuary"]}' and (corpus / "birds" / "heron-notes.md").read_text() == NOTE
+    assert service.trashed() == []
+
+
+def test_uploads_and_removals_say_what_happens_next(service, tmp_path):
+    assert service.save_upload(_upload(tmp_path, "# Kite\n\nThe red kite circles."), "kite.md").message == \
+        "saved; press Rebuild index to add it"
+    service.watched = True  # the live folder is watching: no button to press
+    saved = service.save_upload(_upload(tmp_path, "# Owl\n\nThe barn owl hunts at dusk."), "owl.md")
+    assert saved.ok and saved.message == "saved; it will be indexed automatically in a moment"
+    removed = service.remove_document("owl.md")
+    assert removed.ok and "Rebuild" not in removed.message and "once the live folder has re-indexed" in removed.message
+
+
+def test_each_collection_keeps_its_own_files_and_trash(tmp_path):
+    from quoteback.settings import Collections
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "a" / "heron.md").write_text(NOTE)
+    service = ChatService.__new__(ChatService)
+    service.settings = Settings(index=tmp_path / "index", collections=Collections.parse({"a": tmp_path / "a", "b": tmp_path / "b"}))
+    assert service.save_upload(_upload(tmp_path, NOTE), "heron.md", "b").ok  # the same content in another collection is welcome
+    assert (service.corpus_names("a"), service.corpus_names("b")) == (["heron.md"], ["heron.md"])
+    assert service.remove_document("heron.md", "b").ok and service.corpus_names("b") == [] and service.corpus_names("a") == ["heron.md"]
+    assert service.trashed("a") == [] and [e.name for e in service.trashed("b")] == ["heron.md"]
+    assert (tmp_path / "b" / TRASH).is_dir() and not (tmp_path / "a" / TRASH).exists()
+    assert service.corpus_names() == ["heron.md"]  # no collection named: the first
+    with pytest.raises(ValueError, match="unknown collection 'c'"):
+        service.corpus_names("c")

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from quoteback.app.viewer import view_url
 from tests.conftest import SEED, chat_server
@@ -270,6 +271,23 @@ def test_pdf_text_matching_tolerates_extraction_differences():
 
 def test_view_url_is_relative_and_encoded():
     assert view_url("a b/c&d.pdf", 3, 9) == "/view?doc=a%20b%2Fc%26d.pdf&start=3&end=9"
+    assert view_url("a.txt", 0, 0, "0123456789abcdef") == "/view?doc=a.txt&start=0&end=0&pick=0123456789abcdef"
+
+
+def test_pick_mode_may_name_no_quote():
+    """Pick mode opens a document with no quote marked (no offsets, or an empty span); a view of a
+    quote still needs one."""
+    from quoteback.app.view_links import ViewError, lookup
+    from quoteback.documents.model import Document
+
+    docs = {"n.txt": Document("n.txt", "N", None, "Hello there.", 0, "x")}
+    assert lookup(docs, {"doc": "n.txt"}, pick=True)[1:] == (0, 0)
+    assert lookup(docs, {"doc": "n.txt", "start": "4", "end": "4"}, pick=True)[1:] == (4, 4)
+    for params in ({"doc": "n.txt"}, {"doc": "n.txt", "start": "4", "end": "4"}):
+        with pytest.raises(ViewError):
+            lookup(docs, params)
+    with pytest.raises(ViewError):
+        lookup(docs, {"doc": "n.txt", "start": "40", "end": "40"}, pick=True)
 
 
 def test_view_requires_the_chat_login(tmp_path):
@@ -292,10 +310,31 @@ def test_view_requires_the_chat_login(tmp_path):
     assert client.get(url).status_code == 401
     assert client.post("/login", data={"username": "ann", "password": "secret"}).status_code == 200
     page = client.get(url)
-    assert page.status_code == 200 and '<mark id="quote">&lt;b&gt;world&lt;/b&gt;</mark>' in page.text
+    assert page.status_code == 200 and '<mark id="quote" data-at="6">&lt;b&gt;world&lt;/b&gt;</mark>' in page.text
     assert "script-src 'nonce-" in page.headers["content-security-policy"]
 
     with gr.Blocks() as other:
         gr.Markdown("hi")
     open_app = create_app(other, service, ssr_mode=False)  # no login: the view is open like the chat
     assert TestClient(open_app).get(url).status_code == 200
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="ab <&>\n\u00e9\u2014", min_size=1, max_size=400), st.data())
+def test_every_run_of_text_in_the_view_names_its_offset(text, data):
+    """Each `data-at` run of the page holds exactly text[at:at + its length] (what pick mode maps a
+    selection back with), and the runs together are the shown window, page markers aside."""
+    import re
+
+    from quoteback.app.view_page import view_html, window
+    from quoteback.documents.model import Document
+
+    pages = sorted(set(data.draw(st.lists(st.integers(1, len(text)), max_size=3))))
+    doc = Document("t.txt", "T", None, text, 0, "x", pages=[0, *pages] if pages else [])
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    page = view_html(doc, start, end)
+    runs = [(int(at), html.unescape(body)) for at, body in re.findall(r'<(?:span|mark)[^>]*? data-at="(\d+)">([^<]*)</', page)]
+    a, b = window(doc, start, end)
+    assert runs and all(text[at : at + len(body)] == body for at, body in runs)
+    assert "".join(body for _, body in runs) == text[a:b] and runs[0][0] == a

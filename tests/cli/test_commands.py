@@ -122,3 +122,79 @@ def test_ask_where_tag_searches_only_the_tagged_documents(seed_corpus, tmp_path)
     assert quotes and {q["document"] for q in quotes} == {"lighthouse.md"}
     nothing = runner.invoke(app, ["ask", "What is the Wagner Group?", "--where", "tag=finance", *paths])
     assert nothing.exit_code != 0 and "no passage matches --where tag=finance" in nothing.output
+
+
+def _collections(tmp_path):
+    """Two small collections of markdown files: their --corpus and --index flags."""
+    texts = {"policies": {"leave.md": "# Leave policy\n\nEmployees receive twenty-five days of paid annual leave each calendar year.\n"},
+             "harbour": {"ferry.md": "# Ferry timetable\n\nThe ferry to the island leaves at seven in the morning from the north quay.\n",
+                         "rules.md": "# Harbour rules\n\nVisiting yachts must report to the harbour master on arrival.\n"}}
+    flags = []
+    for name, files in texts.items():
+        (tmp_path / name).mkdir()
+        for file, text in files.items():
+            (tmp_path / name / file).write_text(text)
+        flags += ["--corpus", f"{name}={tmp_path / name}"]
+    return flags + ["--index", str(tmp_path / "index")]
+
+
+def test_collections_build_info_and_ask_through_the_cli(tmp_path):
+    paths = _collections(tmp_path)
+    built = runner.invoke(app, ["build", *paths])
+    assert built.exit_code == 0, built.output
+    assert "policies: 0 unchanged, 0 changed, 1 added" in built.output and "harbour: 0 unchanged, 0 changed, 2 added" in built.output
+    assert (tmp_path / "index" / "policies" / "current").exists() and (tmp_path / "index" / "harbour" / "current").exists()
+    listed = json.loads(runner.invoke(app, ["info", "--json", *paths]).output)
+    assert [(i["collection"], i["documents"], i["status"]) for i in listed] == [("policies", 1, "up to date"), ("harbour", 2, "up to date")]
+    one = json.loads(runner.invoke(app, ["info", "--json", "--collection", "harbour", *paths]).output)
+    assert one["collection"] == "harbour" and one["index"] == str(tmp_path / "index" / "harbour")
+    text = runner.invoke(app, ["info", *paths]).output
+    assert "collection: policies" in text and "collection: harbour" in text
+    asked = runner.invoke(app, ["ask", "When does the ferry to the island leave?", "--json", *paths])
+    answer = json.loads(asked.stdout.strip().splitlines()[-1])
+    assert answer["answered"] and (answer["quotes"][0]["collection"], answer["quotes"][0]["document"]) == ("harbour", "ferry.md")
+    only = runner.invoke(app, ["ask", "How many days of paid annual leave do employees receive?", "--json", "--collection", "harbour", *paths])
+    assert {q["collection"] for q in json.loads(only.stdout.strip().splitlines()[-1])["quotes"]} <= {"harbour"}
+    shown = runner.invoke(app, ["ask", "How many days of paid annual leave do employees receive?", *paths]).stdout
+    assert "(policies: leave.md, undated, score" in shown
+    plain = runner.invoke(app, ["ask", "When does the ferry leave?", "--json", "--corpus", str(tmp_path / "harbour"),
+                                "--index", str(tmp_path / "plain")])
+    assert "collection" not in json.loads(plain.stdout.strip().splitlines()[-1])["quotes"][0]  # an unnamed corpus: as before
+
+
+def test_build_with_collection_builds_only_that_one(tmp_path):
+    paths = _collections(tmp_path)
+    built = runner.invoke(app, ["build", "--collection", "policies", *paths])
+    assert built.exit_code == 0 and "policies:" in built.output and "harbour:" not in built.output
+    assert not (tmp_path / "index" / "harbour").exists()
+
+
+def test_collection_mistakes_are_one_error_line(tmp_path, seed_corpus):
+    paths = _collections(tmp_path)
+    for args, message in ((["ask", "What?", "--collection", "boats", *paths], "unknown collection 'boats'; the collections: policies, harbour"),
+                          (["info", "--collection", "x", "--corpus", str(seed_corpus)], "no collections are named"),
+                          (["build", "--corpus", "a b=./x"], "collection name 'a b' may hold only"),
+                          (["build", "--corpus", "a=./x", "--corpus", "a=./y"], "collection 'a' is named twice"),
+                          (["ask", "What?", "--corpus", "a=./x", "--corpus", str(seed_corpus)], "give every folder a name"),
+                          (["build", "--corpus", f"gone={tmp_path / 'gone'}", "--index", str(tmp_path / "i")], "collection gone: ")):
+        result = runner.invoke(app, args)
+        errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+        assert result.exit_code == 2 and len(errors) == 1 and message in errors[0], (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_eval_collection_asks_the_sets_questions_of_that_collection(tmp_path):
+    paths = _collections(tmp_path)
+    questions = tmp_path / "harbour-set"
+    (questions / "corpus").mkdir(parents=True)
+    (questions / "dataset.json").write_text('{"name": "harbour-set", "corpus_dir": "corpus"}')
+    (questions / "queries.jsonl").write_text(
+        '{"_id": "q1", "text": "When does the ferry to the island leave?", "expect": "seven in the morning"}\n'
+        '{"_id": "q2", "text": "Who must visiting yachts report to?", "expect": "harbour master"}\n')
+    scores = {}
+    for name in ("harbour", "policies"):
+        result = runner.invoke(app, ["eval", str(questions), "--json", "--configs", "hybrid+sentences", "--collection", name, *paths])
+        assert result.exit_code == 0, result.output
+        scores[name] = json.loads(result.stdout[result.stdout.index("{"):])["metrics"]["Success@1"]
+    assert scores == {"harbour": 1.0, "policies": 0.0}
+    assert (tmp_path / "index" / "harbour" / "current").exists()  # the collection's own index, built for it

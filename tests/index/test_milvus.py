@@ -237,7 +237,7 @@ def test_build_and_ask_with_store_milvus(tmp_path, milvus, embedder):
 
     corpus = make_corpus(tmp_path / "corpus")
     settings = Settings(corpus=corpus, index=tmp_path / "index", store="milvus", uri=milvus,
-                        collection="build_test")
+                        milvus_collection="build_test")
     first = IndexBuilder(settings, embedder).build()
     assert (first.added, first.wrote) == (3, True) and not index_status(settings).stale
     assert not (tmp_path / "index" / "current").exists()  # nothing of the index is written locally
@@ -260,3 +260,34 @@ def test_build_and_ask_with_store_milvus(tmp_path, milvus, embedder):
     np.testing.assert_allclose(stored.store.passage_vectors(ids), fresh.store.passage_vectors(ids), atol=1e-3)
     assert not index_status(settings).stale
     assert IndexBuilder(settings, embedder).build().wrote is False  # up to date: nothing written
+
+
+def test_two_collections_through_milvus_give_the_files_stores_quotes(tmp_path, milvus, embedder):
+    """`--corpus seed=… --corpus bread=… --store milvus`: one Milvus collection each, named from
+    the collection; searched together they quote what the embedded stores quote."""
+    from quoteback.collections import CollectionsAnswerer, collections_of
+    from quoteback.index.backends import open_backend
+    from quoteback.settings import Collections
+
+    (tmp_path / "seed").mkdir()
+    shutil.copy(SEED, tmp_path / "seed" / SEED.name)
+    (tmp_path / "bread").mkdir()
+    (tmp_path / "bread" / "bread.md").write_text(GUIDE, encoding="utf-8")
+    files = Settings(index=tmp_path / "index", collections=Collections.parse({"seed": tmp_path / "seed", "bread": tmp_path / "bread"}))
+    stores = {}
+    for settings in (files, files.replace(store="milvus", uri=milvus)):
+        answerers = {}
+        for c in collections_of(settings):
+            IndexBuilder(c.settings, embedder).build(force=True)
+            answerers[c.name] = Answerer(open_backend(c.settings).load(), embedder, c.settings)
+        stores[settings.store] = CollectionsAnswerer(answerers)
+    names = [open_backend(c.settings).collection for c in collections_of(files.replace(store="milvus", uri=milvus))]
+    assert len(set(names)) == 2 and names[0].startswith("qb_seed_") and names[1].startswith("qb_bread_")
+    for q in QUESTIONS:
+        a, b = stores["files"].ask(q).to_json(), stores["milvus"].ask(q).to_json()
+        assert a["outcome"] == b["outcome"], q
+        keys = ("collection", "document", "start", "end", "text", "highlights", "section")
+        assert [tuple(x[k] for k in keys) for x in a["quotes"]] == [tuple(x[k] for k in keys) for x in b["quotes"]], q
+        assert [x["score"] for x in a["quotes"]] == pytest.approx([x["score"] for x in b["quotes"]], abs=1e-3)
+    bread = stores["milvus"].ask("How long does sourdough need to rise?").to_json()["quotes"][0]
+    assert (bread["collection"], bread["document"]) == ("bread", "bread.md")

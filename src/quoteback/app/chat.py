@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from .filter_row import ASK_DOCUMENT_JS, CSS as FILTER_CSS, conditions, filter_row, searched_in
+from .feedback_ui import CSS as FEEDBACK_CSS, FEEDBACK_JS, feedback_ui, recorder_for
+from .feedback_replies import Recorder
+from .filter_row import ASK_DOCUMENT_JS, CSS as FILTER_CSS, collection_selector, conditions, filter_row, searched_in
 from .render import escape, to_markdown
 from .service import ChatService
 from .watch import LiveFolder
@@ -45,7 +47,7 @@ mark { background: #fde68a; color: inherit; padding: 0 1px; } details summary { 
 #eval-success img, #eval-trade-off img { padding-top: 36px; }
 #eval-summary th, #eval-summary td { white-space: nowrap; }
 #eval-failures td, #eval-failures td *, #eval-failures th * { word-break: normal !important; overflow-wrap: break-word !important; hyphens: auto; }
-""" + FILTER_CSS
+""" + FILTER_CSS + FEEDBACK_CSS
 
 
 def _text(content: Any) -> str:
@@ -66,29 +68,35 @@ def not_empty(message: Any) -> dict:
     return gr.validate(bool(_text(message).strip()), EMPTY_HINT)
 
 
-def build_app(service: ChatService, eval_sets: list[str] | None = None, live: LiveFolder | None = None):
+def build_app(service: ChatService, eval_sets: list[str] | None = None, live: LiveFolder | None = None,
+              feedback: Recorder | None = None):
+    """`feedback`: where the 👍 / 👎 and "this answers it" clicks are recorded; None: no such buttons."""
     import gradio as gr
 
-    def respond(message: str, history: list[dict], documents: list[str] | None, typed: str | None) -> str:
+    def respond(message: str, history: list[dict], documents: list[str] | None, typed: str | None,
+                collection: str | None = None) -> str:
         asked = [_text(m.get("content")) for m in history if m.get("role") == "user"]
-        where = conditions(documents, typed, set(service.documents()))
         try:
-            answer = service.ask(message, history=asked, where=where)
+            where = conditions(documents, typed, set(service.documents(collection or None)))
+            answer = service.ask(message, history=asked, where=where, collection=collection or None)
         except Exception as err:  # keep serving whatever happens to one question
             return escape(f"Sorry, that question could not be answered ({type(err).__name__}).")
-        return searched_in(where, to_markdown(answer)) if answer.valid else to_markdown(answer)
+        reply = feedback.replies.remember(answer, asked, where, collection or "") if feedback is not None and answer.valid else None
+        return searched_in(where, to_markdown(answer, reply)) if answer.valid else to_markdown(answer)
 
-    def ask(question: str, where: list[str] | None = None) -> dict:
+    def ask(question: str, where: list[str] | None = None, collection: str | None = None) -> dict:
         """The same JSON object as `quoteback ask --json`. `where`: a list of
-        conditions as `--where` takes them ("doc=3M_2018*", "date>=2023"); omitted: everything."""
-        answer = service.ask(question, where=where)
+        conditions as `--where` takes them ("doc=3M_2018*", "date>=2023"); omitted: everything.
+        `collection`: one named collection; omitted: all of them, ranked together."""
+        answer = service.ask(question, where=where, collection=collection or None)
         return answer.to_json()
 
     with gr.Blocks(title="quoteback", fill_height=True) as demo:
         gr.Markdown("# quoteback\nAnswers only in the documents' own words: every reply is quoted verbatim, with its source.")
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Chat", scale=1) as chat_tab:
-                documents, typed, listed = filter_row(service)
+                collection = collection_selector(service)  # hidden with the one unnamed corpus
+                documents, typed, listed = filter_row(service, collection)
                 if live is not None:  # the live folder's state, polled: a build finishes with no request of its own
                     live_line = gr.Markdown(live.status(), elem_id="live-status")
                     gr.Timer(1.0).tick(live.status, None, live_line, api_visibility="private", queue=False,
@@ -97,8 +105,8 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None, live: Li
                                      show_label=False)
                 chat = gr.ChatInterface(
                     respond,
-                    examples=[[q, None, None] for q in service.example_questions()] or None,
-                    additional_inputs=[documents, typed],  # the filter row above: applies to every question until cleared
+                    examples=[[q, None, None, None] for q in service.example_questions()] or None,
+                    additional_inputs=[documents, typed, collection],  # the filter row above: applies to every question until cleared
                     api_name="chat",
                     chatbot=gr.Chatbot(height=None, min_height=MIN_CHAT_HEIGHT, scale=1, sanitize_html=True, label="quoteback",
                                        elem_id="conversation"),
@@ -108,7 +116,9 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None, live: Li
                 # ChatInterface blanks the placeholder while answering and never restores it
                 chat.chatbot.change(lambda: gr.update(placeholder=PLACEHOLDER, submit_btn="Send"), None, textbox,
                                     api_visibility="private", queue=False)
-                chat_tab.select(listed, None, documents, api_visibility="private", queue=False)  # after a rebuild
+                chat_tab.select(listed, collection, documents, api_visibility="private", queue=False)  # after a rebuild
+                if feedback is not None:
+                    feedback_ui(feedback, chat.chatbot, service)
             with gr.Tab("Documents"):
                 from .documents_tab import documents_tab
 
@@ -116,12 +126,14 @@ def build_app(service: ChatService, eval_sets: list[str] | None = None, live: Li
             if eval_sets is not None:
                 from .evaluate_tab import evaluate_tab
 
-                evaluate_tab(service, eval_sets)
+                evaluate_tab(service, eval_sets, feedback.store if feedback is not None else None)
         gr.api(ask, api_name="ask", concurrency_limit=4)
         demo.load(documents_view, None, document_outputs, api_visibility="private")
         demo.load(None, js=GUARD_EMPTY)
         demo.load(None, js=ASK_DOCUMENT_JS)
-        demo.load(listed, None, documents, api_visibility="private", queue=False)
+        if feedback is not None:
+            demo.load(None, js=FEEDBACK_JS)
+        demo.load(listed, collection, documents, api_visibility="private", queue=False)
     return demo
 
 
@@ -146,7 +158,8 @@ def _serve(service: ChatService, eval_sets: list[str] | None, live: LiveFolder |
     import gradio as gr
 
     service.warm()
-    demo = build_app(service, eval_sets, live)
+    feedback = recorder_for(service.settings, service)  # None with feedback off
+    demo = build_app(service, eval_sets, live, feedback)
     demo.queue(default_concurrency_limit=2)
     from .viewer import serve  # the chat plus /view (the document at a quote) on one server
 
@@ -157,6 +170,7 @@ def _serve(service: ChatService, eval_sets: list[str] | None, live: LiveFolder |
         server_port=port,
         announce=announce,
         auth=credentials,
+        feedback=feedback,
         theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=["ui-monospace", "monospace"]),
         css=CSS,
         max_file_size="20mb",

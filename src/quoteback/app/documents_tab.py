@@ -1,6 +1,7 @@
 """The Documents tab: what is indexed or skipped, whether the index is current, uploads (a
 second copy of a file's content refused), removal to a trash it can be restored from, and the
-rebuild with one stage-by-stage progress display."""
+rebuild with one stage-by-stage progress display. With named collections, a selector at the top
+chooses the collection all of these show and act on."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ NO_SKIPPED = [["none", "every file read so far was indexed"]]
 FOCUS_CONFIRM = "() => setTimeout(() => document.querySelector('#confirm-remove')?.focus(), 100)"
 
 
-def status_line(service: ChatService) -> str:
-    """Model, build time, passages and whether the corpus folder still matches the index."""
-    status = service.status()
-    state = "stale — " + "; ".join(status["reasons"]) + " (press Rebuild index)" if status["stale"] else "up to date"
-    return (f"**Model:** {escape(status['model'])} · **Built at:** {escape(str(status['built_at']))} · "
+def status_line(service: ChatService, collection: str | None = None) -> str:
+    """Model, build time, passages and whether the corpus folder still matches the index (of one collection)."""
+    status = service.status(collection)
+    again = "" if service.watched else " (press Rebuild index)"
+    state = "stale — " + "; ".join(status["reasons"]) + again if status["stale"] else "up to date"
+    named = f"**Collection:** {escape(service.name_of(collection))} · " if service.names else ""
+    return (f"{named}**Model:** {escape(status['model'])} · **Built at:** {escape(str(status['built_at']))} · "
             f"**Passages:** {status['passages']} · **Index:** {escape(state)}")
 
 
@@ -48,43 +51,48 @@ def documents_tab(service: ChatService) -> Any:
     """Build the tab; returns the function that fills it and its outputs (refreshed on page load)."""
     import gradio as gr
 
-    def view():
-        status = service.status()
-        names = service.corpus_names()
-        trashed = [(e.label, e.key) for e in service.trashed()]
-        return (status_line(service), status["documents"], status["skipped"] or NO_SKIPPED,
+    def view(collection: str | None = None):
+        """Everything the tab shows of one collection (None: the selector's default, the first)."""
+        collection = service.name_of(collection) or None
+        status = service.status(collection)
+        names = service.corpus_names(collection)
+        trashed = [(e.label, e.key) for e in service.trashed(collection)]
+        return (status_line(service, collection), status["documents"], status["skipped"] or NO_SKIPPED,
                 gr.update(choices=names, value=None), gr.update(choices=trashed, value=None))
 
-    def upload(files: list[str] | None):
+    def upload(files: list[str] | None, collection: str | None):
         if not files:
-            return ("No files chosen.", *view(), gr.skip())
+            return ("No files chosen.", *view(collection), gr.skip())
         lines = []
         for path in files:
-            saved = service.save_upload(Path(path), Path(path).name)
+            saved = service.save_upload(Path(path), Path(path).name, collection or None)
             lines.append(f"- {said(saved)}")
-        return ("\n".join(lines), *view(), None)  # the box empties: a second Save must not write the same files again
+        return ("\n".join(lines), *view(collection), None)  # the box empties: a second Save must not write the same files again
 
-    def confirm(name: str | None):
+    def confirm(name: str | None, collection: str | None):
         if not name:
             return "Choose a file to remove.", gr.update(visible=False), "", None
-        prompt = f"Move **{escape(name)}** to the trash ({escape(TRASH)} in the corpus folder)? It can be restored below."
-        return gr.skip(), gr.update(visible=True), prompt, name
+        where = f"the folder of {escape(collection)}" if collection else "the corpus folder"
+        prompt = f"Move **{escape(name)}** to the trash ({escape(TRASH)} in {where})? It can be restored below."
+        return gr.skip(), gr.update(visible=True), prompt, [collection or "", name]
 
-    def remove(name: str | None):
-        saved = service.remove_document(name or "")
-        return (said(saved), *view(), gr.update(visible=False))
+    def remove(pending: list[str] | None):
+        collection, name = pending or ("", "")
+        saved = service.remove_document(name or "", collection or None)
+        return (said(saved), *view(collection), gr.update(visible=False))
 
-    def restore(key: str | None):
-        saved = service.restore_document(key or "")
-        return (said(saved), *view())
+    def restore(key: str | None, collection: str | None):
+        saved = service.restore_document(key or "", collection or None)
+        return (said(saved), *view(collection))
 
-    def rebuild() -> Iterator[tuple]:
+    def rebuild(collection: str | None) -> Iterator[tuple]:
         stages: dict[str, tuple[int, int]] = {}
         outcome: dict[str, Any] = {}
 
         def work() -> None:
             try:
-                outcome["report"] = service.rebuild(progress=lambda stage, done, total: stages.__setitem__(stage, (done, total)))
+                outcome["report"] = service.rebuild(progress=lambda stage, done, total: stages.__setitem__(stage, (done, total)),
+                                                    collection=collection or None)
             except Exception as err:  # shown to the user; the live index keeps answering
                 outcome["error"] = err
 
@@ -98,10 +106,12 @@ def documents_tab(service: ChatService) -> Any:
                 yield text, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             worker.join(0.3)
         if "error" in outcome:
-            yield (f"Rebuild failed: {escape(str(outcome['error']))}", *view())
+            yield (f"Rebuild failed: {escape(str(outcome['error']))}", *view(collection))
         else:
-            yield (escape("Rebuilt: " + outcome["report"].summary()), *view())
+            yield (escape("Rebuilt: " + outcome["report"].summary()), *view(collection))
 
+    chooser = gr.Dropdown(choices=service.names, value=service.names[0] if service.names else None, label="Collection",
+                          visible=bool(service.names), elem_id="documents-collection")
     info = gr.Markdown(elem_id="index-status")
     docs = gr.Dataframe(headers=["file", "title", "date", "passages"], interactive=False, label="Indexed documents",
                         wrap=True, elem_id="documents")
@@ -126,21 +136,22 @@ def documents_tab(service: ChatService) -> Any:
     rebuild_btn = gr.Button("Rebuild index", variant="primary")
     result = gr.Markdown(elem_id="rebuild-result")
     outputs = [result, info, docs, skipped, chosen, trash]
-    upload_btn.click(upload, files, [*outputs, files], api_visibility="private", show_progress_on=result)
-    remove_btn.click(confirm, chosen, [result, confirm_box, prompt, pending], api_visibility="private", queue=False).then(
-        None, js=FOCUS_CONFIRM)
+    upload_btn.click(upload, [files, chooser], [*outputs, files], api_visibility="private", show_progress_on=result)
+    remove_btn.click(confirm, [chosen, chooser], [result, confirm_box, prompt, pending], api_visibility="private",
+                     queue=False).then(None, js=FOCUS_CONFIRM)
     confirm_btn.click(remove, pending, [*outputs, confirm_box], api_visibility="private", show_progress_on=result)
     chosen.input(lambda: gr.update(visible=False), None, confirm_box, api_visibility="private", queue=False)  # a new choice: ask again
     cancel_btn.click(lambda: ("Nothing removed.", gr.update(visible=False)), None, [result, confirm_box],
                      api_visibility="private", queue=False)
-    restore_btn.click(restore, trash, outputs, api_visibility="private", show_progress_on=result)
-    rebuild_btn.click(rebuild, None, outputs, api_visibility="private", concurrency_id="rebuild", show_progress="hidden")
+    restore_btn.click(restore, [trash, chooser], outputs, api_visibility="private", show_progress_on=result)
+    rebuild_btn.click(rebuild, chooser, outputs, api_visibility="private", concurrency_id="rebuild", show_progress="hidden")
+    chooser.change(lambda c: ("", *view(c), gr.update(visible=False)), chooser, [*outputs, confirm_box], api_visibility="private")
 
-    def pick(event: gr.SelectData):
+    def pick(collection: str | None, event: gr.SelectData):
         row = event.row_value or []
-        return gr.update(value=row[0]) if row and row[0] in service.corpus_names() else gr.skip()
+        return gr.update(value=row[0]) if row and row[0] in service.corpus_names(collection or None) else gr.skip()
 
     pick.__annotations__["event"] = gr.SelectData  # a real class: Gradio passes select data by annotation
-    docs.select(pick, None, chosen, api_visibility="private", queue=False)
-    skipped.select(pick, None, chosen, api_visibility="private", queue=False)
+    docs.select(pick, chooser, chosen, api_visibility="private", queue=False)
+    skipped.select(pick, chooser, chosen, api_visibility="private", queue=False)
     return view, [info, docs, skipped, chosen, trash]

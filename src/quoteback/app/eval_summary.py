@@ -1,6 +1,7 @@
 """The Evaluate tab's summary: each quantity once, as tables that keep their columns, every
 figure explained in one line (a tooltip on its name, and the same lines under the tables for
-screens without hover), and the plot of the trade-off the outcome shares sit on."""
+screens without hover), the plot of the trade-off the outcome shares sit on, and the trend of
+the feedback set's runs across index versions and settings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .render import escape
 
 if TYPE_CHECKING:
     from ..evaluation.evaluate import EvalResult
+    from ..feedback.store import EvalRun
 
 HELP = {
     "nDCG@10": "ranking quality of the first 10 results: 1.0 when the relevant ones come first, less the lower they sit",
@@ -109,4 +111,63 @@ def plot_threshold(result: "EvalResult", path: Path) -> Path | None:
         ax.plot(x, [c["answered"] for c in curve], label="answerable: answered")
         ax.plot(x, [c["not_answered"] for c in curve], label="unanswerable: related or declined")
         ax.axvline(h["thresholds"]["answer_from"], color="grey", linestyle="--", label="configured")
+    return path
+
+
+TREND_MEASURES = ("Success@1", "nDCG@10")
+
+
+def _changes(runs: list["EvalRun"], shown: int = 3) -> list[str]:
+    """What each run changed from the one before: a new index version, the settings that differ
+    (the first `shown` of them named, the rest counted)."""
+    out, before = [], None
+    for run in runs:
+        if before is None:
+            out.append("first run")
+        else:
+            changed = sorted(k for k in {**before.settings, **run.settings} if before.settings.get(k) != run.settings.get(k))
+            parts = (["new index"] if run.index_version != before.index_version else []) + [
+                f"{k}: {before.settings.get(k)} → {run.settings.get(k)}" for k in changed[:shown]]
+            if len(changed) > shown:
+                parts.append(f"and {len(changed) - shown} more settings")
+            out.append("; ".join(parts) or "same index and settings")
+        before = run
+    return out
+
+
+def trend(runs: list["EvalRun"]) -> str:
+    """The runs kept, newest last, one line each (readable at any width): when, which index, the
+    figures, what changed since the run before."""
+    if not runs:
+        return ""
+    lines = []
+    for number, (r, change) in enumerate(zip(runs, _changes(runs)), start=1):
+        figures = " · ".join(f"{tip(m)} **{r.metrics[m]:.3f}**" for m in TREND_MEASURES if m in r.metrics)
+        stale = f" · {r.stale} stale" if r.stale else ""
+        lines.append(f"{number}. {escape(r.time[:16].replace('T', ' '))} UTC · index {escape(r.index_version or '?')} · "
+                     f"{figures} · {r.queries} questions{stale} · *{escape(change)}*")
+    return f"**Your feedback over time** (the last {len(runs)} runs, oldest first):\n\n" + "\n".join(lines)
+
+
+def plot_trend(runs: list["EvalRun"], path: Path) -> Path | None:
+    """The feedback set's figures run after run, a dashed line where the index was rebuilt and a
+    dotted one where the settings changed; None before any run."""
+    from ..evaluation.report import plot_figure  # the report's figure style
+
+    if not runs:
+        return None
+    x = list(range(1, len(runs) + 1))
+    with plot_figure(path, "Your feedback: run after run", "run (oldest first)", "share / score") as ax:
+        for name in TREND_MEASURES:
+            ax.plot(x, [r.metrics.get(name, float("nan")) for r in runs], marker="o", label=name)
+        for i, (before, run) in enumerate(zip(runs, runs[1:]), start=2):
+            if run.index_version != before.index_version:  # side by side when both changed
+                ax.axvline(i - 0.55, color="grey", linestyle="--", linewidth=0.8)
+            if run.settings != before.settings:
+                ax.axvline(i - 0.45, color="tab:red", linestyle=":", linewidth=1.2)
+        ax.plot([], [], color="grey", linestyle="--", label="new index")
+        ax.plot([], [], color="tab:red", linestyle=":", label="settings changed")
+        ax.set_ylim(-0.02, 1.5)  # room above 1.0: the legend sits there, clear of the lines
+        ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        ax.set_xticks(x)
     return path

@@ -17,6 +17,7 @@ from .render import ASK_DOCUMENT, escape
 from .service import ChatService
 
 DOCUMENTS_HELP = "None chosen: all documents; or type a name pattern: 3M_*"
+ALL_COLLECTIONS = "All collections"  # the collection selector's default: every collection, ranked together
 CONDITIONS_PLACEHOLDER = "e.g. date>=2023; type=pdf; page<=10"
 CONDITIONS_HELP = "doc, type, date, section or page with =, >= or <=; a ; between conditions"
 _SEPARATOR = re.compile(r"[;\n]")
@@ -42,6 +43,7 @@ CSS = """
 #filter-documents .token > span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 #filter-documents .secondary-wrap { flex: 1 1 4em; min-width: 4em; } #filter-documents input { width: 1em; min-width: 1em; }
 #filter-clear { align-self: flex-end; }
+#collection-row > .form { flex: 0 1 360px !important; min-width: 0; }
 @media (max-width: 640px) {  /* the list on its own line; the conditions and Clear filter under it */
   #filter-row { gap: 6px; } #filter-row .info-text { display: none; }
   #filter-row > .form { display: contents; }
@@ -81,13 +83,27 @@ TITLE_JS = """(documents, typed) => {
 }""" % (json.dumps(TITLE), json.dumps(NO_FILTER))
 
 
-def filter_row(service: ChatService) -> tuple[Any, Any, Any]:
-    """Build the panel; returns the document list and the conditions box (the chat's extra inputs,
-    in this order) and the function that lists the indexed documents (run on load and on the tab)."""
+def collection_selector(service: ChatService) -> Any:
+    """The collection the next questions are asked of, above the conversation: "All collections"
+    (value "") or one by name; hidden when only the unnamed corpus is served."""
     import gradio as gr
 
-    def listed():
-        return gr.update(choices=service.documents())
+    with gr.Row(elem_id="collection-row", visible=bool(service.names)):
+        return gr.Dropdown(choices=[(ALL_COLLECTIONS, "")] + [(name, name) for name in service.names], value="",
+                           label="Collection", visible=bool(service.names), elem_id="collection", min_width=200)
+
+
+def filter_row(service: ChatService, collection: Any = None) -> tuple[Any, Any, Any]:
+    """Build the panel; returns the document list and the conditions box (the chat's extra inputs,
+    in this order) and the function that lists the indexed documents of the collection chosen in
+    `collection` (the selector, if any: run on load, on the tab and when the choice changes)."""
+    import gradio as gr
+
+    def listed(chosen: str | None = None):
+        try:
+            return gr.update(choices=service.documents(chosen or None))
+        except ValueError:  # a collection gone from the page's list: all of them
+            return gr.update(choices=service.documents())
 
     def ask_document(path: str):
         """Only an indexed document: a link in a reply older than the last rebuild may name a gone one."""
@@ -112,4 +128,6 @@ def filter_row(service: ChatService) -> tuple[Any, Any, Any]:
     clear.click(lambda: ([], ""), None, [documents, typed], api_visibility="private", queue=False)
     go.click(ask_document, link, [documents, typed], api_visibility="private", queue=False,
              js="() => [window.quotebackAskDocument || '']").then(None, js=FOCUS_QUESTION)
+    if collection is not None:
+        collection.change(listed, collection, documents, api_visibility="private", queue=False)
     return documents, typed, listed

@@ -11,9 +11,13 @@ import re
 from urllib.parse import quote as quote_url
 
 from ..answer import Answer, Quote, Source
+from ..collections import viewed_path
 from .viewer import view_url
 
 ASK_DOCUMENT = "#ask-document="  # a quote's "ask this document" link: the chat's page script turns it into the filter
+# The chat's sanitizer keeps a class (not data- or aria- attributes): a reply carries its id, and each
+# quote's "this answers it" button its reply and position, as class names the page script reads.
+REPLY_CLASS, ANSWERS_CLASS, ANSWERS_LABEL = "qb-reply-", "qb-answers-", "This answers it"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
 
 
@@ -34,10 +38,16 @@ def to_terminal(answer: Answer, color: bool = False) -> str:
     for quote in answer.quotes:
         lines.append("")
         lines.extend("> " + line for line in _marked(quote, start, end).splitlines())
-        lines.append(f"  — {citation(quote)} ({quote.document}, {quote.date or 'undated'}, score {quote.score:.2f})")
+        lines.append(f"  — {citation(quote)} ({named(quote)}, {quote.date or 'undated'}, score {quote.score:.2f})")
         for other in quote.also_in:
-            lines.append(f"    also in {citation(other)} ({other.document})")
+            lines.append(f"    also in {citation(other)} ({named(other)})")
     return "\n".join(lines) + "\n"
+
+
+def named(quote: Quote | Source) -> str:
+    """The quote's file, after its collection's name when collections are named (`policies: leave.md`)."""
+    collection = getattr(quote, "collection", "")
+    return f"{collection}: {quote.document}" if collection else quote.document
 
 
 def citation(quote: Quote | Source) -> str:
@@ -74,24 +84,27 @@ def escape(text: str) -> str:
     return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False)
 
 
-def to_markdown(answer: Answer) -> str:
+def to_markdown(answer: Answer, reply: str | None = None) -> str:
     """Quotes as block quotes with the answering sentence highlighted; fixed framing only.
 
     Related passages (the documents don't answer directly) are framed as such, with the
-    confidence, and their quotes carry no highlight: no sentence is presented as the answer."""
+    confidence, and their quotes carry no highlight: no sentence is presented as the answer.
+    `reply`: the id the server keeps this reply under (feedback on): an invisible marker, and a
+    "this answers it" button beside each quote's source."""
+    marker = f'<span class="{REPLY_CLASS}{reply}"></span>' if reply and answer.valid else ""
     if not answer.valid or not answer.quotes:
-        return escape(answer.message)
+        return escape(answer.message) + marker
     related = answer.outcome == "related"
     parts = []
     if related:
         parts.append(f"⚠️ *{escape(answer.message)}* (confidence {answer.confidence:.0%})")
     if answer.searched and answer.searched != answer.question.strip():
         parts.append(f"*Searched for:* {escape(answer.searched)}")
-    for quote in answer.quotes:
+    for position, quote in enumerate(answer.quotes):
         parts.append(f"**{'Related passage, from' if related else 'From'} {escape(quote.title)}:**")
         parts.append(_blockquote(quote, marks=not related))
-        parts.append(_source(quote))
-    return "\n\n".join(parts)
+        parts.append(_source(quote, f"{reply}-{position}" if reply else None))
+    return "\n\n".join(parts) + marker
 
 
 def _blockquote(quote: Quote, marks: bool = True) -> str:
@@ -99,11 +112,14 @@ def _blockquote(quote: Quote, marks: bool = True) -> str:
     return "\n".join("> " + line if line.strip() else ">" for line in body.split("\n"))
 
 
-def _source(quote: Quote) -> str:
-    """Inside HTML tags markdown is not parsed, so only HTML escaping applies here."""
-    link = html.escape(view_url(quote.document, quote.start, quote.end))
-    where = (f"{html.escape(citation(quote))} · {html.escape(quote.document)} · {html.escape(quote.date or 'undated')} · "
+def _source(quote: Quote, judge: str | None = None) -> str:
+    """Inside HTML tags markdown is not parsed, so only HTML escaping applies here. `judge`:
+    `<reply id>-<position>`, the quote's "this answers it" button (a real button, its label its text)."""
+    link = html.escape(view_url(viewed_path(getattr(quote, "collection", ""), quote.document), quote.start, quote.end))
+    where = (f"{html.escape(citation(quote))} · {html.escape(named(quote))} · {html.escape(quote.date or 'undated')} · "
              f'<a href="{link}" target="_blank" rel="noopener">open at the quote</a> · '
              f'<a href="{ASK_DOCUMENT}{html.escape(quote_url(quote.document, safe=""))}">ask this document</a>')
-    extra = "".join(f"<br>also in {html.escape(citation(o))} · {html.escape(o.document)}" for o in quote.also_in)
+    if judge:
+        where += f' · <button type="button" class="qb-answers {ANSWERS_CLASS}{judge}">{ANSWERS_LABEL}</button>'
+    extra = "".join(f"<br>also in {html.escape(citation(o))} · {html.escape(named(o))}" for o in quote.also_in)
     return f"<details><summary>{where}</summary>relevance {quote.score:.2f}{extra}</details>"

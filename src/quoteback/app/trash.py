@@ -3,7 +3,8 @@
 
 Each removal is its own entry folder, named by when it happened plus a short id, holding the
 file at its original path: two removals of `notes.md` never collide, and the name to restore
-to is the file's own path inside the entry."""
+to is the file's own path inside the entry. A document's sidecar (`notes.md.meta.json`, its
+title, date and tags) goes with it into the same entry and comes back with it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..documents.sidecar import document_of, sidecar_path
 
 TRASH = ".quoteback-trash"
 _STAMP = "%Y%m%d-%H%M%S"
@@ -44,6 +47,8 @@ class Trash:
         target = self.folder / key / name
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.corpus / name, target)  # same file system: a rename, never a half-copied file
+        if (side := sidecar_path(self.corpus / name)).is_file():
+            os.replace(side, sidecar_path(target))
         return self._entry(self.folder / key)  # type: ignore[return-value]
 
     def entries(self) -> list[Trashed]:
@@ -58,16 +63,21 @@ class Trash:
         entry = next((e for e in self.entries() if e.key == key), None)
         if entry is None:
             raise TrashError("not in the trash (already restored?)")
-        target = self.corpus / entry.name
-        if target.exists():
-            raise TrashError(f"refused: a file named {entry.name} is in the corpus folder now; remove or rename it first")
+        target, kept = self.corpus / entry.name, self.folder / key / entry.name
+        moves = [(kept, target)] + [(sidecar_path(kept), sidecar_path(target))] * sidecar_path(kept).is_file()
+        for _, there in moves:
+            if there.exists():
+                name = there.relative_to(self.corpus).as_posix()
+                raise TrashError(f"refused: a file named {name} is in the corpus folder now; remove or rename it first")
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.folder / key / entry.name, target)
+        for here, there in reversed(moves):  # the sidecar first: the document never appears without its metadata
+            os.replace(here, there)
         shutil.rmtree(self.folder / key, ignore_errors=True)  # only empty folders were left in it
         return entry
 
     def _entry(self, folder: Path) -> Trashed | None:
-        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        found = sorted(p for p in folder.rglob("*") if p.is_file())
+        files = [p for p in found if document_of(p) not in found] or found  # the document, not its sidecar
         if not files:
             return None
         try:

@@ -8,9 +8,11 @@ from urllib.parse import quote, urlencode
 from ..documents.model import Document
 
 
-def view_url(document: str, start: int, end: int) -> str:
-    """The relative URL of the view of `document` at the quote `text[start:end]`."""
-    return "/view?" + urlencode({"doc": document, "start": int(start), "end": int(end)}, quote_via=quote)
+def view_url(document: str, start: int, end: int, pick: str | None = None) -> str:
+    """The relative URL of the view of `document` at the quote `text[start:end]`. `pick`: a reply
+    id, the view in pick mode (the reader selects where that reply's answer is; feedback_pick.py)."""
+    params = {"doc": document, "start": int(start), "end": int(end), **({"pick": pick} if pick else {})}
+    return "/view?" + urlencode(params, quote_via=quote)
 
 
 def page_image_url(document: str, page: int, start: int, end: int) -> str:
@@ -40,15 +42,20 @@ def int_param(params: Any, name: str, required: bool = True) -> int | None:
     return int(raw)
 
 
-def lookup(documents: dict[str, Document], params: Any) -> tuple[Document, int, int]:
-    """The document and quote span a request names, or a ViewError (400 / 404) saying why."""
+def lookup(documents: dict[str, Document], params: Any, pick: bool = False) -> tuple[Document, int, int]:
+    """The document and quote span a request names, or a ViewError (400 / 404) saying why. `pick`:
+    the span may be empty or left out (a document opened to pick a passage in, no quote marked)."""
     name = params.get("doc")
     if not name:
         raise ViewError(400, "missing parameter 'doc' (the document's path as listed in the Documents tab)")
     document = documents.get(name)
     if document is None:
         raise ViewError(404, f"no document {name[:200]!r} in the index")
+    if pick and params.get("start") in (None, "") and params.get("end") in (None, ""):
+        return document, 0, 0
     start, end = int_param(params, "start"), int_param(params, "end")
+    if pick and start == end and 0 <= start <= len(document.text):
+        return document, start, end
     if start < 0 or end > len(document.text):
         raise ViewError(400, f"offsets {start}–{end} are outside the document (0–{len(document.text)})")
     if start >= end:

@@ -71,18 +71,27 @@ def window(document: Document, start: int, end: int, at: int | None = None) -> t
 
 
 def _text_with_pages(document: Document, a: int, b: int, skip: tuple[int, int]) -> str:
-    """Escaped text[a:b] with a small page marker at each page start (not inside `skip`)."""
+    """Escaped text[a:b] with a small page marker at each page start (not inside `skip`). Each run
+    of document text is a `data-at` span naming its offset: a selection in the page maps back to
+    exact offsets (feedback_pick.py), the markers in between being no part of the text."""
     out, cursor = [], a
     for number, page_start in enumerate(document.pages, start=1):
         if a < page_start < b and not (skip[0] < page_start < skip[1]):
-            out.append(html.escape(document.text[cursor:page_start]))
+            out.append(_run(document.text, cursor, page_start))
             out.append(f'<span class="page-break" aria-hidden="true">— page {number} —</span>')
             cursor = page_start
-    out.append(html.escape(document.text[cursor:b]))
+    out.append(_run(document.text, cursor, b))
     return "".join(out)
 
 
-def view_html(document: Document, start: int, end: int, at: int | None = None, nonce: str = "") -> str:
+def _run(text: str, a: int, b: int, tag: str = "span", attributes: str = "") -> str:
+    return f'<{tag}{attributes} data-at="{a}">{html.escape(text[a:b])}</{tag}>' if a < b else ""
+
+
+def view_html(document: Document, start: int, end: int, at: int | None = None, nonce: str = "", pick: str | None = None,
+              top: str = "", script: str = "") -> str:
+    """The page; `pick` (a reply id) keeps pick mode in the links to other parts, `top` is HTML put
+    above the text and `script` runs after the page's own (pick mode's bar and script)."""
     text = document.text
     a, b = window(document, start, end, at)
     s, e = max(start, a), min(end, b)  # the part of the quote inside the window
@@ -95,28 +104,29 @@ def view_html(document: Document, start: int, end: int, at: int | None = None, n
     if pages:
         shown = f"{pages[0]}" if len(pages) == 1 else f"{pages[0]}–{pages[-1]}"
         body.append(f"<dt>{'Page' if len(pages) == 1 else 'Pages'}</dt><dd id=\"page\">{shown} of {len(document.pages)}</dd>")
-    body.append(f"<dt>Quote</dt><dd id=\"span\">characters {start}–{end} of {len(text)}</dd></dl>")
+    body.append(f"<dt>Quote</dt><dd id=\"span\">characters {start}–{end} of {len(text)}</dd></dl>" if start < end else "</dl>")
+    body.append(top)
     if a > 0:
         earlier = max(0, a - WINDOW)
-        body.append(f'<a class="more" id="earlier" href="{html.escape(view_url(document.path, start, end))}&amp;from={earlier}">↑ Earlier part (from character {earlier})</a>')
+        body.append(f'<a class="more" id="earlier" href="{html.escape(view_url(document.path, start, end, pick))}&amp;from={earlier}">↑ Earlier part (from character {earlier})</a>')
     body.append("<pre id=\"text\">")
     if s < e:
         body.append(_text_with_pages(document, a, s, (start, end)))
-        body.append(f'<mark id="quote">{html.escape(text[s:e])}</mark>')
+        body.append(_run(text, s, e, "mark", ' id="quote"'))
         body.append(_text_with_pages(document, e, b, (start, end)))
     else:
         body.append(_text_with_pages(document, a, b, (start, end)))
     body.append("</pre>")
     if b < len(text):
-        body.append(f'<a class="more" id="later" href="{html.escape(view_url(document.path, start, end))}&amp;from={b}">↓ Later part (from character {b})</a>')
-    if (at is not None) and not (s < e):
-        body.append(f'<p><a href="{html.escape(view_url(document.path, start, end))}">Back to the quote</a></p>')
-    if pages and is_pdf(document):
+        body.append(f'<a class="more" id="later" href="{html.escape(view_url(document.path, start, end, pick))}&amp;from={b}">↓ Later part (from character {b})</a>')
+    if (at is not None) and not (s < e) and start < end:
+        body.append(f'<p><a href="{html.escape(view_url(document.path, start, end, pick))}">Back to the quote</a></p>')
+    if pages and is_pdf(document) and start < end:
         body.append("<section id=\"pages\"><h2>The page as printed</h2>")
         for number in pages:
             src = html.escape(page_image_url(document.path, number, start, end))
             body.append(f'<figure><figcaption>Page {number}, the quoted lines marked</figcaption>'
                         f'<img src="{src}" alt="Page {number} of {html.escape(document.path)}, the quoted lines marked" class="page-image"></figure>')
         body.append("</section>")
-    script = "var q=document.getElementById('quote');if(q){q.scrollIntoView({block:'center'});}" if s < e else ""
+    script = ("var q=document.getElementById('quote');if(q){q.scrollIntoView({block:'center'});}" if s < e else "") + script
     return _page_html(f"{document.title} · quoteback", "".join(body), nonce, script)

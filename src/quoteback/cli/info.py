@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Sequence
+
+import typer
 
 from ..status import index_status
 from ..documents import corpus_files
 from ..index import IndexError_
 from ..index.backends import open_backend
 from ..settings import Settings
+from .checks import describe_model
+from .running import fail
+
+STATES = {"no index": "no index yet — run `quoteback build`"}
 
 
 def index_report(settings: Settings) -> dict[str, Any]:
@@ -38,3 +44,30 @@ def index_report(settings: Settings) -> dict[str, Any]:
         "model": asdict(m.model) if m else None, "index_type": m.index_type if m else None,
         "built_at": m.built_at if m else None, "skipped": [asdict(s) for s in m.skipped] if m else [],
     }
+
+
+def collection_reports(collections: Sequence[Any]) -> list[dict[str, Any]]:
+    """`index_report` of each collection (`collections.Collection`), named by a `collection` key when
+    collections are named; a problem is one error line naming the collection."""
+    reports = []
+    for target in collections:
+        try:
+            data = index_report(target.settings)
+        except (FileNotFoundError, ValueError, ConnectionError) as err:
+            fail(f"collection {target.name}: {err}" if target.name else str(err))
+        reports.append({"collection": target.name, **data} if target.name else data)
+    return reports
+
+
+def print_info(reports: Sequence[dict[str, Any]]) -> None:
+    """The reports as aligned lines, a blank line between collections."""
+    for n, data in enumerate(reports):
+        if n:
+            typer.echo("")
+        keys = ("collection",) * ("collection" in data) + ("corpus", "index", "documents", "passages", "model", "index_type", "built_at")
+        for key in keys:
+            typer.echo(f"{key:>10}: {describe_model(data[key]) if key == 'model' else data[key]}")
+        state = {"damaged": f"damaged — {data['error']}", "stale": "stale — " + "; ".join(data["reasons"]), **STATES}
+        typer.echo(f"{'status':>10}: " + state.get(data["status"], data["status"]))
+        for s in data["skipped"]:
+            typer.echo(f"{'skipped':>10}: {s['path']}: {s['reason']}")

@@ -60,8 +60,9 @@ class PlainProgress:
             typer.echo(f"{stage}: {done}/{total}", err=True)
 
 
-def print_report(built) -> None:
-    typer.echo(built.summary(), err=True)
+def print_report(built, label: str = "") -> None:
+    """The build's summary line (after `label: `, a collection's name), its skipped files and warnings."""
+    typer.echo(f"{label}: {built.summary()}" if label else built.summary(), err=True)
     for skipped in built.skipped:
         typer.secho(f"skipped {skipped.path}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
     for notice in built.notices:
@@ -73,11 +74,13 @@ def unwritable(settings: Settings, err: OSError) -> str:
             "choose a writable folder with --index")
 
 
-def run_build(settings: Settings, force: bool = False, ray: str | None = None, actors: int = 2):
-    """Build or update the index; one `error:` line for what the user can fix."""
+def run_build(settings: Settings, force: bool = False, ray: str | None = None, actors: int = 2, label: str = ""):
+    """Build or update the index; one `error:` line for what the user can fix (naming the
+    collection `label` when there is one)."""
     from ..build import IndexBuilder
 
     bar, update = progress()
+    fail = _failing(label)
     try:
         if ray is None:
             with bar:
@@ -92,19 +95,27 @@ def run_build(settings: Settings, force: bool = False, ray: str | None = None, a
         fail(unwritable(settings, err))
 
 
-def open_ready(settings: Settings, build: bool):
+def _failing(label: str) -> Callable[[str], Any]:
+    """`fail`, its line naming the collection `label` when there is one."""
+    return (lambda message: fail(f"collection {label}: {message}")) if label else fail
+
+
+def open_ready(settings: Settings, build: bool, embedder: Any = None, label: str = ""):
     """The answerer, building first when allowed. While another process builds, or when the stale
-    index can't be rebuilt where it is, the existing index answers, with a note on stderr."""
+    index can't be rebuilt where it is, the existing index answers, with a note on stderr.
+    `label`: the collection's name, in its notes, errors and build summary."""
     from ..embeddings import Embedder
     from ..index import IndexError_
     from ..pipeline import open_answerer
     from ..status import BuildBusy, index_status
 
+    fail = _failing(label)
+
     def note(text: str) -> None:
-        typer.secho(f"note: {text}", fg=typer.colors.YELLOW, err=True)
+        typer.secho(f"note: {f'collection {label}: ' if label else ''}{text}", fg=typer.colors.YELLOW, err=True)
 
     try:
-        embedder = Embedder.from_settings(settings)
+        embedder = embedder or Embedder.from_settings(settings)
         status = index_status(settings)
         if not build and status.exists and status.stale:
             note("answering from the index as it is (--no-build); it is stale: " + "; ".join(status.reasons))
@@ -126,5 +137,31 @@ def open_ready(settings: Settings, build: bool):
     except OSError as err:
         fail(unwritable(settings, err))
     if ready.report and ready.report.wrote:
-        print_report(ready.report)
+        print_report(ready.report, label)
     return ready
+
+
+def chosen_collections(settings: Settings, name: str | None):
+    """The collections `--collection NAME` chooses (all without it); an unknown name is one error line."""
+    from ..collections import chosen
+
+    try:
+        return chosen(settings, name)
+    except ValueError as err:
+        fail(str(err))
+
+
+def open_collections(settings: Settings, name: str | None, build: bool):
+    """What `ask` and `chat` answer from: the unnamed corpus's answerer as before, or one over the
+    chosen collections (all without `name`), each built first when allowed, one model shared."""
+    from ..collections import CollectionsAnswerer
+    from ..pipeline import Ready
+
+    targets = chosen_collections(settings, name)
+    if not targets[0].name:
+        return open_ready(settings, build)
+    answerers, embedder = {}, None
+    for target in targets:
+        answerers[target.name] = open_ready(target.settings, build, embedder, label=target.name).answerer
+        embedder = answerers[target.name].embedder
+    return Ready(CollectionsAnswerer(answerers), None)

@@ -37,6 +37,9 @@ class Dataset:
     corpus_dir: Path | None = None  # set for sets that point at a folder of real documents
     kinds: dict[str, str] = field(default_factory=dict)  # unanswerable query id -> "on-topic" | "off-topic" when given
     evidence: dict[str, tuple[str, list[int]]] = field(default_factory=dict)  # page sets: query id -> (document stem, 1-based pages)
+    spans: dict[str, list[dict]] = field(default_factory=dict)  # span sets: query id -> [{document, start, end, gain}]
+    where: dict[str, list[str]] = field(default_factory=dict)  # span sets: query id -> the --where conditions it was asked with
+    index_dir: Path | None = None  # span sets: the index the spans were mapped to (evaluated there when it exists)
 
 
 def _jsonl(path: Path, keys: tuple[str, ...] = ("_id", "text")) -> list[dict]:
@@ -73,6 +76,8 @@ def load_dataset(folder: Path, split: str = "test") -> Dataset:
         unanswerable = {str(r["_id"]): r["text"] for r in extra}
         kinds = {str(r["_id"]): r["kind"] for r in extra if r.get("kind")}
     meta = json.loads((folder / "dataset.json").read_text()) if (folder / "dataset.json").is_file() else {}
+    if meta.get("kind") == "spans":
+        return _span_set(folder, meta, rows, unanswerable, split)
     if "corpus_dir" in meta:
         if split != "test":  # a phrase set has no judgment files: a split would be silently ignored
             raise ValueError(f"{meta.get('name', folder.name)} judges answers by phrase and has no splits; "
@@ -98,6 +103,23 @@ def load_dataset(folder: Path, split: str = "test") -> Dataset:
             if len(parts) >= 3 and int(parts[-1]) > 0:
                 qrels.setdefault(parts[0], {})[parts[1]] = int(parts[-1])
     return Dataset(folder.name, folder, queries, qrels, unanswerable, kinds=kinds)
+
+
+def _span_set(folder: Path, meta: dict, rows: list[dict], unanswerable: dict[str, str], split: str) -> Dataset:
+    """A span set (`quoteback feedback export`): each question's judged spans of real documents;
+    a passage retrieved counts as right when it overlaps a span of gain > 0 of its document."""
+    if split != "test":
+        raise ValueError(f"{meta.get('name', folder.name)} judges answers by span and has no splits")
+    spans = {str(r["_id"]): [dict(s, gain=int(s.get("gain", 1))) for s in r.get("spans", [])] for r in rows}
+    bad = [q for q, found in spans.items() if any(not {"document", "start", "end"} <= set(s) for s in found)]
+    if bad:
+        raise ValueError(f"{folder / 'queries.jsonl'}: spans of {', '.join(bad[:3])} lack document, start or end")
+    extra = _jsonl(folder / "queries-unanswerable.jsonl") if unanswerable else []
+    where = {str(r["_id"]): list(r["where"]) for r in rows + extra if r.get("where")}
+    index = Path(meta["index"]) if meta.get("index") else None
+    return Dataset(meta.get("name", folder.name), folder, {str(r["_id"]): r["text"] for r in rows}, {}, unanswerable,
+                   corpus_dir=(folder / meta["corpus_dir"]).resolve(), spans=spans, where=where,
+                   index_dir=index if index is not None and index.is_dir() else None)
 
 
 def doc_file(doc_id: str) -> str:

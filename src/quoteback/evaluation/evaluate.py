@@ -21,6 +21,7 @@ from .pages import page_hits, page_qrels, page_units
 from ..index import Index
 from ..index.backends import open_backend
 from .quote_checks import QuoteChecks, normalise, phrases
+from .spans import passage_units, span_qrels, wrong_first
 from ..fusion import Fusion, configurations
 from ..reader import Reader
 from ..retrieval import Retriever
@@ -67,6 +68,7 @@ class EvalResult:
     checks: QuoteChecks | None = None  # phrase sets: extraction leftovers and citations in the quotes shown
     honesty: dict[str, Any] = field(default_factory=dict)  # outcomes, reliability, highlight accuracy (see honesty.py)
     pages: dict[str, Any] = field(default_factory=dict)  # page sets: page@1 / page@3 of the replies (see pages.py)
+    spans: dict[str, Any] = field(default_factory=dict)  # span sets: questions whose first passage was judged wrong (spans.py)
 
     @property
     def main(self) -> ConfigResult:
@@ -87,13 +89,16 @@ class EvalResult:
             **({"quote_checks": self.checks.to_json()} if self.checks else {}),
             "honesty": {k: v for k, v in self.honesty.items() if k != "curve"},
             **({"pages": self.pages} if self.pages else {}),
+            **({"spans": self.spans} if self.spans else {}),
         }
 
 
 class Evaluator:
     def __init__(self, settings: Settings, configs: list[str] | None = None, embedder: Embedder | None = None,
-                 split: str = "test", calibrator: Calibrator | None = None, scope_doc: bool = False) -> None:
+                 split: str = "test", calibrator: Calibrator | None = None, scope_doc: bool = False,
+                 collection: Settings | None = None) -> None:
         self.settings = settings
+        self.collection = collection  # `eval --collection`: the questions asked of its folder and index, not the set's own
         self.scope_doc = scope_doc  # search each question only in the document it names (page sets): the doc filter
         self.calibrator = calibrator  # None: the shipped one
         self.split = split
@@ -105,8 +110,13 @@ class Evaluator:
         self.reader = Reader.from_settings(settings)  # loaded when a configuration first reads
 
     def prepare(self, dataset: Dataset, progress=None) -> Index:
-        corpus = materialise(dataset)
-        settings = self.settings.replace(corpus=corpus, index=index_folder(corpus, settings_fingerprint(self.settings)))
+        if self.collection is not None:
+            settings = self.collection
+        else:
+            corpus = materialise(dataset)
+            # a span set is evaluated on the index its spans were mapped to, built first if stale (as `ask` does)
+            index = dataset.index_dir or index_folder(corpus, settings_fingerprint(self.settings))
+            settings = self.settings.replace(corpus=corpus, index=index)
         IndexBuilder(settings, self.embedder).build(progress=progress)
         return open_backend(settings).load()  # the embedded store, or the set's own Milvus collection
 
@@ -116,9 +126,10 @@ class Evaluator:
         index = self.prepare(dataset, progress)
         units, qrels = self._units(dataset, index)
         ids = [q for q in dataset.queries if q in qrels]
-        texts = [dataset.queries[q] for q in ids] + list(dataset.unanswerable.values())
+        probes = [q for q in dataset.spans if q not in qrels]  # span sets: judged wrong only, searched but not scored
+        texts = [dataset.queries[q] for q in ids + probes] + list(dataset.unanswerable.values())
         vectors = self.embedder.encode(texts)
-        all_ids = ids + list(dataset.unanswerable)
+        all_ids = ids + probes + list(dataset.unanswerable)
         answerer = Answerer(index, self.embedder, self.settings, self.calibrator)
         scopes = self._scopes(dataset, ids)
         results = [self._config(name, index, units, qrels, all_ids, texts, vectors, answerer if name == self.configs[-1] else None, scopes)
@@ -133,24 +144,28 @@ class Evaluator:
         out.honesty = honesty(out, self.settings)
         if dataset.evidence:
             out.pages = page_hits(dataset, results[-1].answers)
+        if dataset.spans:
+            out.spans = wrong_first(dataset, results[-1], index)
         return out
 
     def _scopes(self, dataset: Dataset, ids: list[str]) -> dict[str, Filter]:
         """With `scope_doc`, each question's filter `doc=<the file it names>`."""
-        if not self.scope_doc:
-            return {}
+        if not self.scope_doc:  # span sets: each question searched under the filters it was asked with
+            return {q: Filter.parse(w) for q, w in dataset.where.items()}
         if not dataset.evidence:
             raise ValueError(f"{dataset.name} does not name each question's document; --scope-doc needs a page set")
         return {q: Filter((Condition("doc", "=", dataset.evidence[q][0]),)) for q in ids if q in dataset.evidence}
 
     def _units(self, dataset: Dataset, index: Index) -> tuple[list[str], dict[str, dict[str, int]]]:
         """What a hit counts as: its corpus document (BEIR), the page it starts on (page sets), or
-        the passage itself (phrase sets)."""
+        the passage itself (phrase and span sets)."""
         if dataset.evidence:
             return page_units(index), page_qrels(dataset)
+        if dataset.spans:
+            return span_qrels(dataset, index)
         if not dataset.expect:
             return [doc_id(p.document) for p in index.passages], dataset.qrels
-        units = [f"{p.document}#{p.start}" for p in index.passages]
+        units = passage_units(index)
         texts = [normalise(p.text) for p in index.passages]
         qrels = {}
         for qid, expected in dataset.expect.items():

@@ -41,6 +41,15 @@ def phrase_summary(result: EvalResult) -> str:
     return "\n".join(lines)
 
 
+def span_summary(result: EvalResult) -> str:
+    """For span sets (users' judgments): how often what users judged wrong still comes first."""
+    s = result.spans
+    if not s or not s["judged_wrong"]:
+        return ""
+    return (f"judged wrong and still first: {s['wrong_first']} of {s['judged_wrong']} questions with a passage judged wrong"
+            + (f" ({', '.join(s['questions'][:10])})" if s["questions"] else ""))
+
+
 def honesty_summary(result: EvalResult) -> str:
     """Outcome shares (answer / related / declined) per kind of question, the 95%-answered point,
     highlight accuracy and the reliability table (predicted vs observed share of right answers)."""
@@ -81,7 +90,7 @@ def first_relevant_ranks(result: EvalResult) -> dict[str, list[int | None]]:
             relevant = result.qrels.get(qid)
             if not relevant:
                 continue
-            ranks.append(next((i + 1 for i, (unit, _) in enumerate(ranked) if unit in relevant), None))
+            ranks.append(next((i + 1 for i, (unit, _) in enumerate(ranked) if relevant.get(unit, 0) > 0), None))
         out[c.name] = ranks
     return out
 
@@ -102,7 +111,7 @@ def failures(result: EvalResult, limit: int = 50) -> list[dict]:
             "quoted_from": quoted.document if quoted else None,
             "expected": _unit_text(result, expected_unit),
             "expected_id": expected_unit,
-            "first_relevant_rank": next((i + 1 for i, (u, _) in enumerate(main.runs[qid]) if u in result.qrels[qid]), None),
+            "first_relevant_rank": next((i + 1 for i, (u, _) in enumerate(main.runs[qid]) if result.qrels[qid].get(u, 0) > 0), None),
         })
     return rows[:limit] if limit else rows
 
@@ -111,7 +120,7 @@ def _unit_text(result: EvalResult, unit: str) -> str:
     index = result.index
     if unit == MISSING:
         return "(no passage: the expected phrases are not in the extracted text)"
-    if "#" in unit and result.data.expect:
+    if "#" in unit and (result.data.expect or result.data.spans):
         path, start = unit.rsplit("#", 1)
         return next(p.text for p in index.passages if p.document == path and p.start == int(start))
     doc = index.documents.get(doc_file(unit))
@@ -126,7 +135,7 @@ def write_report(result: EvalResult, folder: Path) -> Path:
     with open(folder / "per_query.jsonl", "w", encoding="utf-8") as out:
         for qid, scores in result.main.per_query.items():
             top = result.main.runs[qid][:3]
-            row = {"query_id": qid, "query": result.data.queries[qid], **scores, "top": [u for u, _ in top], "relevant": sorted(result.qrels[qid])}
+            row = {"query_id": qid, "query": result.data.queries[qid], **scores, "top": [u for u, _ in top], "relevant": sorted(u for u, g in result.qrels[qid].items() if g > 0)}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     failed = failures(result, limit=0)
     lines = [
@@ -156,6 +165,8 @@ def write_report(result: EvalResult, folder: Path) -> Path:
         _plot_abstention(result, folder / "abstention.png")
     if result.missing or result.checks:
         lines += ["## Real-document checks", "", "```", phrase_summary(result), "```", ""]
+    if span_summary(result):
+        lines += ["## Judged wrong", "", span_summary(result), ""]
     if result.honesty:
         lines += ["## Honest answers", "", "```", honesty_summary(result), "```", ""]
     lines += [f"## First-quote failures ({len(failed)} of {result.queries})", ""]

@@ -116,5 +116,5 @@ def open_backend(settings: "Settings") -> FilesBackend | MilvusBackend:
             raise ValueError("--store milvus needs --uri http://HOST:19530 (or uri in quoteback.toml)")
         from .milvus_schema import collection_name
 
-        return MilvusBackend(settings.uri, settings.token or None, settings.collection or collection_name(settings.corpus))
+        return MilvusBackend(settings.uri, settings.token or None, settings.milvus_collection or collection_name(settings.corpus))
     return FilesBackend(settings.index, ef_search=settings.hnsw_ef_search)
