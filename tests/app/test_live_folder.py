@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,6 +14,7 @@ from typing import Callable
 
 import pytest
 
+from quoteback.app.view_links import view_url
 from quoteback.app.watch import LiveFolder
 from quoteback.settings import Settings
 from tests.app.helpers import app_page, served
@@ -90,11 +93,24 @@ def test_a_deleted_file_is_not_quoted_after_its_rebuild(live, client):
     note.write_text("# Otters\n\nThe otter holt lies under the roots of the old alder by the mill race.\n")
     question = "Where does the otter holt lie?"
     _until(lambda: "otter.md" in _cited(client, question), 10, "otter.md quoted")
+    quote = next(q for q in client.predict(question, api_name="/ask")["quotes"] if q["document"] == "otter.md")
+    link = live["url"].rstrip("/") + view_url("otter.md", quote["start"], quote["end"])
+    assert _status(link)[0] == 200  # the quote's "open at the quote" link, while the file is there
     before = _builds(live)
     note.unlink()
     _until(lambda: _builds(live) > before, 10, "a rebuild after the removal")
     for _ in range(3):
         assert "otter.md" not in _cited(client, question)
+    status, page = _status(link)  # the same link, from a reply shown before the removal
+    assert status == 404 and "removed from the collection" in page
+
+
+def _status(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
 
 
 BIRDS = ["wren", "robin", "finch", "thrush", "linnet", "siskin", "bunting", "warbler", "swift", "martin",

@@ -50,7 +50,7 @@ def lookup(documents: dict[str, Document], params: Any, pick: bool = False) -> t
         raise ViewError(400, "missing parameter 'doc' (the document's path as listed in the Documents tab)")
     document = documents.get(name)
     if document is None:
-        raise ViewError(404, f"no document {name[:200]!r} in the index")
+        raise ViewError(404, f"no document {name[:200]!r} in the index: removed from the collection, or never in it")
     if pick and params.get("start") in (None, "") and params.get("end") in (None, ""):
         return document, 0, 0
     start, end = int_param(params, "start"), int_param(params, "end")
