@@ -31,6 +31,7 @@ _DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 _RANGED = ("date", "page")
 _OF_DOCUMENT = ("doc", "type", "date", "tag")
 _OF_PASSAGE = ("section", "page")
+TYPE_ALIASES = frozenset({("htm", "html"), ("html", "htm"), ("markdown", "md")})  # (suffix, type=VALUE it also counts as)
 
 
 @dataclass(frozen=True)
@@ -86,17 +87,21 @@ class Filter:
     def allows(self, passage: "Passage | None", document: "Document", keys: Sequence[str] = KEYS) -> bool:
         """Every condition on `keys` holds for the passage (several `=` on one key: any of them);
         `passage` may be None when `keys` are document keys only."""
-        by_key: dict[str, list[Condition]] = {}
-        for c in self.conditions:
-            if c.key in keys:
-                by_key.setdefault(c.key, []).append(c)
-        for conditions in by_key.values():
+        for conditions in self.by_key(keys).values():
             equal = [c for c in conditions if c.op == "="]
             if equal and not any(_holds(c, passage, document) for c in equal):
                 return False
             if not all(_holds(c, passage, document) for c in conditions if c.op != "="):
                 return False
         return True
+
+    def by_key(self, keys: Sequence[str] = KEYS) -> dict[str, list[Condition]]:
+        """The conditions on `keys`, grouped by key (how `allows` combines them)."""
+        out: dict[str, list[Condition]] = {}
+        for c in self.conditions:
+            if c.key in keys:
+                out.setdefault(c.key, []).append(c)
+        return out
 
     def mask(self, index: "Index") -> np.ndarray | None:
         """The passages allowed, as a boolean array by passage id (None: no filter). Document
@@ -117,7 +122,7 @@ def _holds(c: Condition, passage: "Passage | None", document: "Document") -> boo
         return any(fnmatch.fnmatchcase(n, c.value.casefold()) for n in names)
     if c.key == "type":
         suffix = PurePosixPath(document.path).suffix.lower().lstrip(".")
-        return suffix == c.value or (suffix, c.value) in {("htm", "html"), ("html", "htm"), ("markdown", "md")}
+        return suffix == c.value or (suffix, c.value) in TYPE_ALIASES
     if c.key == "tag":
         return any(tag.casefold() == c.value.casefold() for tag in document.tags)
     if c.key == "date":

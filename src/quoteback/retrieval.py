@@ -111,9 +111,9 @@ class Retriever:
         if allowed is not None and not allowed.any():
             return []
         if self.reader is None:
-            return self._retrieve(query, k, vector, allowed, lexical_scale)
+            return self._retrieve(query, k, vector, where, lexical_scale)
         depth = self.fusion.reader_depth
-        hits = self._retrieve(query, max(k, depth), vector, allowed, lexical_scale)
+        hits = self._retrieve(query, max(k, depth), vector, where, lexical_scale)
         if not hits:
             return hits
         read = self.read(query, hits[:depth])
@@ -138,33 +138,39 @@ class Retriever:
             self._masks[where] = where.mask(self.index)
         return self._masks[where]
 
-    def _retrieve(self, query: str, k: int, vector: np.ndarray | None, allowed: np.ndarray | None = None,
+    def _inside(self, where: Filter | None) -> dict[str, Filter]:
+        """`{"where": where}` for a store that applies filters itself (Milvus, as a filter
+        expression: its dense and BM25 hits are then all allowed passages), else {}."""
+        return {"where": where} if where and getattr(self.index.store, "applies_filters", False) else {}
+
+    def _retrieve(self, query: str, k: int, vector: np.ndarray | None, where: Filter | None = None,
                   scale: float | None = None) -> list[Hit]:
         n = len(self.index.passages)
         if n == 0:
             return []
+        allowed = self.allowed(where)
         q = self.embedder.encode([query])[0] if vector is None else vector
-        lexical = self._lexical(query, n, allowed, scale) if self.mode != "dense" else np.zeros(0)
-        hits = self._search(query, q, lexical, max(k, self.feedback), q, allowed)
+        lexical = self._lexical(query, n, where, scale) if self.mode != "dense" else np.zeros(0)
+        hits = self._search(query, q, lexical, max(k, self.feedback), q, where)
         if not (self.feedback and self.mode == "hybrid" and hits):
             return hits[:k]
         top = [h.passage_id for h in hits[: self.feedback]]
         moved = q + self.index.store.passage_vectors(np.array(top)).mean(axis=0)
         moved /= np.linalg.norm(moved)
         texts = [embedding_text(self.index.passages[i], self.index.documents[self.index.passages[i].document], True) for i in top]
-        expansion = self.index.lexical.expansion(query, texts)[:n]
+        expansion = self.index.lexical.expansion(query, texts, **self._inside(where))[:n]
         if allowed is not None:
             expansion = np.where(allowed, expansion, 0.0)
-        return self._search(query, moved, 0.5 * lexical + 0.5 * expansion, k, q, allowed)
+        return self._search(query, moved, 0.5 * lexical + 0.5 * expansion, k, q, where)
 
-    def _lexical(self, query: str, n: int, allowed: np.ndarray | None = None, scale: float | None = None) -> np.ndarray:
+    def _lexical(self, query: str, n: int, where: Filter | None = None, scale: float | None = None) -> np.ndarray:
         """BM25 scores on a 0..1 scale (see LEXICAL_FLOOR), 0 for passages a filter leaves out."""
-        raw = self._raw_lexical(query, n, allowed)
+        raw = self._raw_lexical(query, n, where)
         scale = self._scale(query, raw) if scale is None else scale
         return raw / scale if scale > 0 else raw
 
-    def _raw_lexical(self, query: str, n: int, allowed: np.ndarray | None) -> np.ndarray:
-        raw = self.index.lexical.scores(query)[:n]
+    def _raw_lexical(self, query: str, n: int, where: Filter | None) -> np.ndarray:
+        raw, allowed = self.index.lexical.scores(query, **self._inside(where))[:n], self.allowed(where)
         return raw if allowed is None else np.where(allowed, raw, 0.0)
 
     def _scale(self, query: str, raw: np.ndarray) -> float:
@@ -175,18 +181,17 @@ class Retriever:
         never less than LEXICAL_FLOOR of a complete match's. Each index scales by its own best, so a
         weak keyword match in one would count as fully as a strong one in another; a search over
         several divides them all by the largest of these (collections.py)."""
-        allowed = self.allowed(where)
-        return self._scale(query, self._raw_lexical(query, len(self.index.passages), allowed))
+        return self._scale(query, self._raw_lexical(query, len(self.index.passages), where))
 
     def _search(self, query: str, q: np.ndarray, lexical: np.ndarray, k: int, asked: np.ndarray,
-                allowed: np.ndarray | None = None) -> list[Hit]:
+                where: Filter | None = None) -> list[Hit]:
         """Rank by `q`; `asked` is the question's own vector, which Hit.dense reports (abstention);
-        `allowed`: the passages a filter allows (exact dense search among them)."""
+        `where`: the filter whose passages the dense search ranks."""
         n = len(self.index.passages)
         depth = min(n, max(k, self.fusion.candidates))
         found: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
         if self.mode != "bm25":
-            found.append(dense_rank := self._dense(q, depth, allowed))
+            found.append(dense_rank := self._dense(q, depth, where))
         if self.mode != "dense":
             top = np.argpartition(-lexical, depth - 1)[:depth] if depth < n else np.arange(n)
             found.append(top[lexical[top] > 0])
@@ -214,10 +219,13 @@ class Retriever:
         return [Hit(int(order[i]), float(fused[i]), float(reported[i]), float(lex[i]), float(sentence[i]), float(coverage[i]),
                     int(dense_rank[i]), int(lexical_rank[i])) for i in best]
 
-    def _dense(self, q: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
-        """The `depth` passages nearest `q`: the store's index, or among the allowed ones exactly."""
-        if allowed is None:
-            return self.index.store.dense_search(q, depth)
+    def _dense(self, q: np.ndarray, depth: int, where: Filter | None) -> np.ndarray:
+        """The `depth` passages nearest `q`: the store's index (filtered there when it can), or
+        among the allowed ones exactly."""
+        allowed = self.allowed(where)
+        if allowed is None or self._inside(where):
+            found = self.index.store.dense_search(q, depth, **self._inside(where))
+            return found if allowed is None else found[allowed[found]]
         ids = np.flatnonzero(allowed)
         cosine = self.index.store.passage_vectors(ids) @ q
         best = np.argsort(-cosine, kind="stable")[:depth]

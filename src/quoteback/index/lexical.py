@@ -6,7 +6,7 @@ import functools
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -143,15 +143,7 @@ class Lexical:
         """For each passage, given as its sentences: the largest share of the question's keyword
         weight (idf) that one sentence holds. Rewards a passage whose single sentence carries the
         question's words, as a quoted answer sentence does, over words scattered across sentences."""
-        idf = {t: w for t, (w, known) in self._weights(question).items() if known}
-        total = sum(idf.values())
-        out = np.zeros(len(passages), dtype=np.float32)
-        if not total:
-            return out
-        asked = set(idf)
-        for i, sentences in enumerate(passages):
-            out[i] = max((sum(idf[t] for t in asked & self._words(s)) for s in sentences), default=0.0) / total
-        return out
+        return sentence_coverage({t: w for t, (w, known) in self._weights(question).items() if known}, passages, self._words)
 
     def coverage_ceiling(self, question: str, ids: np.ndarray) -> np.ndarray:
         """For passages `ids`: the share of the question's keyword weight held by the words BM25
@@ -200,3 +192,16 @@ def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN)
+
+
+def sentence_coverage(idf: dict[str, float], passages: Sequence[Sequence[str]], words: Callable[[str], set[str]]) -> np.ndarray:
+    """Per passage (its sentences), the largest share of the question's keyword weight `idf` one
+    sentence holds (`words`: a sentence's keyword set); shared by the file and Milvus keyword stores."""
+    total = sum(idf.values())
+    out = np.zeros(len(passages), dtype=np.float32)
+    if not total:
+        return out
+    asked = set(idf)
+    for i, sentences in enumerate(passages):
+        out[i] = max((sum(idf[t] for t in asked & words(s)) for s in sentences), default=0.0) / total
+    return out

@@ -7,11 +7,15 @@ is checked against its document on load. Milvus Lite keeps BM25 statistics per s
 deleted rows) where bm25s and Milvus use the collection's, so Milvus's BM25 hits are re-scored
 from their stored tokens with the collection-wide statistics kept at each write: scores equal
 the embedded store's for every hit (`rescore=False`: Milvus's scores over k1 + 1, bm25s's scale).
+A `--where` filter runs inside Milvus, as an expression over the passages' filter fields
+(`milvus_filters`), in the dense and the BM25 search alike; a collection written before those
+fields still loads and answers, its hits filtered after the search (one note says so).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -27,12 +31,16 @@ from .manifest import Manifest
 from .store import Index
 from .lexical import Lexical
 from .milvus_schema import (  # noqa: F401  (collection_name: the per-corpus name, offered here too)
-    DUMMY_DIM, SUFFIXES, TERM_LIMIT, among, blob_rows, blobs, by_ids, collection_name, create, fits, passage_row, pymilvus, scan, terms, unpack)
+    DUMMY_DIM, SUFFIXES, TERM_LIMIT, TOPK, among, blob_rows, blobs, by_ids, collection_name, create, fits, passage_row, pymilvus, scan,
+    terms, unpack)
+from .milvus_filters import expression, has_fields
+from .milvus_keywords import MilvusKeywords
+from ..filters import Filter
 from ..passages import Passage, embedding_text
 
 BATCH = 256  # rows per insert
-TOPK = 16384  # Milvus's largest search limit
 CACHE = 20_000  # passages whose vectors a loaded index keeps (about 10 kB each with sentences)
+log = logging.getLogger(__name__)
 
 
 class MilvusStore:
@@ -77,11 +85,13 @@ class MilvusStore:
             meta = {k: v for k, v in asdict(doc).items() if k != "text"}
             self._insert("_documents", blob_rows(doc.path, "text", doc.text) + blob_rows(doc.path, "meta", json.dumps(meta)))
         bounds = np.cumsum([0] + [len(p.sentences) for p in passages])
+        filterable = has_fields(self.client, self.collection)  # a collection written before the filter fields keeps its layout
         for a in range(0, len(passages), 8 * BATCH):  # a batch at a time: vectors may be memory-mapped
             b = min(a + 8 * BATCH, len(passages))
             sentences = None if sentence_vectors is None else np.asarray(sentence_vectors[bounds[a] : bounds[b]], dtype=np.float32)
             self._insert("", [passage_row(passages[i], by_path[passages[i].document], embeddings[i], words, search_texts[i],
-                                          None if sentences is None else sentences[bounds[i] - bounds[a] : bounds[i + 1] - bounds[a]])
+                                          None if sentences is None else sentences[bounds[i] - bounds[a] : bounds[i + 1] - bounds[a]],
+                                          filterable)
                               for i, words in zip(range(a, b), terms(self.lexical, search_texts[a:b]))])
         self._refresh()
 
@@ -139,6 +149,7 @@ class MilvusStore:
     def _get(self, name: str) -> dict[str, Any] | None:
         if not self.client.has_collection(self._name("_meta")):
             return None
+        self.client.load_collection(self._name("_meta"))  # a restarted milvus-lite server has released it
         rows = self.client.query(self._name("_meta"), filter=among("name", [name]), output_fields=["name", "kind", "seq", "content"])
         return json.loads(blobs(rows)[(name, "json")]) if rows else None
 
@@ -182,14 +193,24 @@ class MilvusStore:
         if manifest.passages != len(passages):
             raise IndexCorrupt(f"{self.collection} holds {len(passages)} passages, its manifest {manifest.passages}")
         keys = np.array([r["id"] for r in rows], dtype=np.int64)
-        return Index(folder or Path(self.collection), manifest, documents, passages, MilvusSearch(self, keys, manifest))
+        filters = has_fields(self.client, self.collection)
+        if not filters:
+            log.warning(f"note: the Milvus collection {self.collection} was written before filter fields: --where drops its BM25 "
+                        "hits after the search there (keyword matches may be missed); `quoteback build --store milvus --force` rewrites it")
+        return Index(folder or Path(self.collection), manifest, documents, passages, MilvusSearch(self, keys, manifest, documents, filters))
 
 
 class MilvusSearch:
-    """The `Store` of a loaded index: passage ids are positions, mapped to Milvus primary keys."""
+    """The `Store` of a loaded index: passage ids are positions, mapped to Milvus primary keys.
+    `applies_filters`: its dense and BM25 searches take a `where`, which Milvus applies as a
+    filter expression, so every hit is an allowed passage (False for a collection written before
+    the filter fields: retrieval then filters the hits itself)."""
 
-    def __init__(self, store: MilvusStore, keys: np.ndarray, manifest: Manifest) -> None:
+    def __init__(self, store: MilvusStore, keys: np.ndarray, manifest: Manifest, documents: dict[str, Document] | None = None,
+                 filters: bool = False) -> None:
         self.store, self.client, self.keys = store, store.client, keys
+        self.documents, self.applies_filters = documents or {}, filters
+        self._expressions: dict[Filter, str] = {}
         self.ids = {int(k): i for i, k in enumerate(keys)}
         self._sentences = bool(manifest.sentence_vectors)
         self._cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -200,10 +221,24 @@ class MilvusSearch:
     def has_sentences(self) -> bool:
         return self._sentences
 
-    def dense_search(self, vector: np.ndarray, depth: int) -> np.ndarray:
+    def expression(self, where: Filter | None) -> str:
+        """`where` as this collection's filter expression ("" for none), made once a filter."""
+        if not where:
+            return ""
+        if not self.applies_filters:
+            raise ValueError(f"the Milvus collection {self.store.collection} has no filter fields; rebuild it to filter inside Milvus")
+        if where not in self._expressions:
+            if len(self._expressions) >= 64:
+                self._expressions.clear()
+            self._expressions[where] = expression(where, self.documents)
+        return self._expressions[where]
+
+    def dense_search(self, vector: np.ndarray, depth: int, where: Filter | None = None) -> np.ndarray:
+        """The `depth` passages nearest `vector`, among those `where` allows (Milvus filters them)."""
         params = {"metric_type": "IP", "params": {"ef": max(depth, 128), "nprobe": 64}}
         hits = self.client.search(self.store.collection, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="vector",
-                                  limit=min(depth, TOPK), search_params=params, output_fields=["id"])[0]  # Lite sends every field without
+                                  limit=min(depth, TOPK), search_params=params, output_fields=["id"],  # Lite sends every field without
+                                  filter=self.expression(where))[0]
         return np.array([self.ids[h["id"]] for h in hits if h["id"] in self.ids], dtype=np.int64)
 
     def _fetch(self, ids: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -230,90 +265,3 @@ class MilvusSearch:
         blocks = [s for _, s in self._fetch(ids)]
         counts = np.array([len(b) for b in blocks], dtype=np.int64)
         return (np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float32)), counts
-
-
-class MilvusKeywords:
-    """The `Keywords` of a Milvus index: BM25 from Milvus full-text search, idf from the stored statistics."""
-
-    def __init__(self, search: MilvusSearch, bm25: dict[str, float]) -> None:
-        self.search, self.store = search, search.store
-        self.k1, self.b = float(bm25["k1"]), float(bm25["b"])
-        stats = self.store._get("stats") or {"passages": 0, "length": 0}
-        self.n, self.avgdl = int(stats["passages"]), (stats["length"] / stats["passages"]) if stats["passages"] else 1.0
-        self._df: dict[str, int] = {}
-        self.tokens, self.words = self.store.lexical.tokens, self.store.lexical.words  # bm25s + Snowball, as embedded
-
-    def df(self, tokens: Iterable[str]) -> dict[str, int]:
-        """Document frequencies (0 for words no passage uses), fetched once per word."""
-        tokens = set(tokens)
-        missing = sorted(t for t in tokens if t not in self._df)
-        self._df.update(dict.fromkeys(missing, 0))
-        self._df.update({r["term"]: int(r["df"]) for r in by_ids(self.store.client, self.store._name("_terms"), "term", missing, ["term", "df"])})
-        return {t: self._df[t] for t in tokens}
-
-    def _idf(self, df: int) -> float:
-        return float(np.log(1 + (self.n - df + 0.5) / (df + 0.5)))
-
-    def _bm25(self, queries: list[list[str]]) -> list[np.ndarray]:
-        """BM25 of every passage for each token list: Milvus's top hits, zeros elsewhere."""
-        out = [np.zeros(len(self.search.keys), dtype=np.float32) for _ in queries]
-        asked = [(i, q) for i, q in enumerate(queries) if q]
-        if not asked or not self.n:
-            return out
-        fields = ["terms"] if self.store.rescore else ["id"]  # not none: Milvus Lite would send every field
-        found = self.store.client.search(self.store.collection, data=[" ".join(q) for _, q in asked], anns_field="sparse",
-                                         limit=min(self.store.candidates, TOPK), output_fields=fields,
-                                         search_params={"metric_type": "BM25"})
-        df = self.df(t for _, q in asked for t in q)
-        for (i, q), hits in zip(asked, found):
-            weights = {t: c * self._idf(df[t]) for t, c in Counter(q).items() if df[t]}
-            for h in hits:
-                pid = self.search.ids.get(h["id"])
-                if pid is not None:
-                    out[i][pid] = self._rescore(h["entity"]["terms"].split(), weights) if self.store.rescore else abs(h["distance"]) / (self.k1 + 1)
-        return out
-
-    def _rescore(self, words: list[str], weights: dict[str, float]) -> float:
-        """BM25 as bm25s's "lucene" variant scores it: without Milvus's (k1 + 1) factor."""
-        norm = self.k1 * (1 - self.b + self.b * len(words) / self.avgdl)
-        return sum(w * tf / (tf + norm) for t, w in weights.items() if (tf := words.count(t)))
-
-    def scores(self, question: str) -> np.ndarray:
-        return self._bm25([self.tokens(question)])[0]
-
-    def weights(self, question: str) -> dict[str, tuple[float, bool]]:
-        return {t: (self._idf(f), f > 0) for t, f in self.df(self.tokens(question)).items()}
-
-    def ideal(self, question: str) -> float:
-        return sum(idf for idf, _ in self.weights(question).values())
-
-    def expansion(self, question: str, passages: Sequence[str], terms: int = 20) -> np.ndarray:
-        asked = set(self.tokens(question))
-        tokens = [[t for t in self.tokens(text) if t not in asked] for text in passages]
-        df = self.df(t for ts in tokens for t in ts)
-        weight: Counter[str] = Counter()
-        for ts in tokens:
-            counts = Counter(t for t in ts if df[t])
-            total = sum(counts.values()) or 1
-            for token, count in counts.items():
-                weight[token] += count / total * np.log(self.n / max(df[token], 1))
-        chosen = [(t, w) for t, w in weight.most_common(terms) if w > 0]
-        out = np.zeros(len(self.search.keys), dtype=np.float32)
-        for (_, w), scores in zip(chosen, self._bm25([[t] for t, _ in chosen])):
-            out += w * scores
-        return out / out.max() if out.max() > 0 else out
-
-    def coverage_ceiling(self, question: str, ids: np.ndarray) -> np.ndarray:
-        return np.ones(len(ids))  # no bound short of the whole weight: every candidate's coverage is computed
-
-    def coverage(self, question: str, passages: Sequence[Sequence[str]]) -> np.ndarray:
-        idf = {t: self._idf(f) for t, f in self.df(self.tokens(question)).items() if f}
-        total = sum(idf.values())
-        out = np.zeros(len(passages), dtype=np.float32)
-        if not total:
-            return out
-        asked = set(idf)
-        for i, sentences in enumerate(passages):
-            for sentence in sentences:
-                out[i] = max(out[i], sum(idf[t] for t in asked & self.words(sentence)) / total)
-        return out

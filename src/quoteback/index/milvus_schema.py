@@ -3,6 +3,8 @@
 One corpus is four collections named after a base name `<c>`:
 
 - `<c>`            one row a passage: document, start/end, text, sentence spans, pages, section,
+                   the fields `--where` filters on (`milvus_filters`: document path, name, type,
+                   date, tags, section path, first and last page; absent in older collections),
                    `terms` (the passage's search text as the stemmed BM25 tokens `Lexical` uses,
                    analysed by Milvus and fed to a BM25 Function), its vector, the BM25 sparse
                    vector, and its sentences' vectors (float16, base64, one array element each:
@@ -29,9 +31,12 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .milvus_filters import add_fields, among, values
+
 VARCHAR_LIMIT = 65535  # bytes
 CHUNK_CHARS = VARCHAR_LIMIT // 4  # characters per text chunk: at most 4 UTF-8 bytes each
 IDS = 4096  # keys per query filter (Milvus returns at most 16,384 rows a query)
+TOPK = 16384  # Milvus's largest search limit
 PATH_LIMIT = 4096
 TERM_LIMIT = 1024
 DUMMY_DIM = 2  # every collection needs a vector field; the blob and term collections carry a dummy
@@ -71,18 +76,6 @@ def key(*parts: Any) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
-def quoted(text: str) -> str:
-    """A string literal for a Milvus filter expression."""
-    for a, b in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        text = text.replace(a, b)
-    return f'"{text}"'
-
-
-def among(field: str, values: list[Any]) -> str:
-    """`field in [...]` for strings or integers."""
-    return f"{field} in [{', '.join(quoted(v) if isinstance(v, str) else str(int(v)) for v in values)}]"
-
-
 def fits(text: str, limit: int = VARCHAR_LIMIT) -> bool:
     return len(text) * 4 <= limit or len(text.encode("utf-8", "surrogatepass")) <= limit
 
@@ -119,6 +112,7 @@ def create(client: Any, base: str, dim: int, analyzer: dict[str, Any], index_typ
             s.add_field("sentences", DataType.JSON)  # [[start, end], ...] absolute offsets
             s.add_field("pages", DataType.JSON)  # pages the passage touches; [] without pages
             s.add_field("section", DataType.VARCHAR, max_length=PATH_LIMIT)  # "" without headings
+            add_fields(s, DataType)  # what `--where` reads (milvus_filters)
             s.add_field("terms", DataType.VARCHAR, max_length=VARCHAR_LIMIT, enable_analyzer=True, analyzer_params=analyzer)
             s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
             s.add_field("sentence_vectors", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=MAX_SENTENCES,
@@ -189,15 +183,18 @@ def terms(lexical: Any, texts: Sequence[str]) -> list[list[str]]:
     return bm25s.tokenize(list(texts), stopwords="en", stemmer=lexical._stem, return_ids=False, show_progress=False) if texts else []
 
 
-def passage_row(p: Any, doc: Any, vector: np.ndarray, words: list[str], search_text: str, sentences: np.ndarray | None) -> dict[str, Any]:
-    """A passage's row; its key hashes what was embedded, so a changed title or heading makes a new row."""
+def passage_row(p: Any, doc: Any, vector: np.ndarray, words: list[str], search_text: str, sentences: np.ndarray | None,
+                filterable: bool = True) -> dict[str, Any]:
+    """A passage's row; its key hashes what was embedded, so a changed title or heading makes a new row.
+    `filterable`: with the filter fields (a collection written before them keeps its layout)."""
     if len(p.sentences) > MAX_SENTENCES:
         raise ValueError(f"a passage of {p.document} has {len(p.sentences)} sentences; Milvus stores at most {MAX_SENTENCES}")
+    section = doc.section_label(p.start) or ""
     return {"id": key(p.document, p.start, p.end, search_text), "document": p.document, "start": p.start, "end": p.end,
             "text": p.text if fits(p.text) else "", "sentences": [list(x) for x in p.sentences],
-            "pages": doc.pages_of(p.start, p.end), "section": (doc.section_label(p.start) or "")[:1000],
+            "pages": doc.pages_of(p.start, p.end), "section": section[:1000],
             "terms": clip_tokens(words), "vector": np.asarray(vector, dtype=np.float32).tolist(),
-            "sentence_vectors": [] if sentences is None else pack(sentences)}
+            "sentence_vectors": [] if sentences is None else pack(sentences), **(values(p, doc, section) if filterable else {})}
 
 
 def scan(client: Any, name: str, fields: list[str]) -> list[dict[str, Any]]:
