@@ -337,6 +337,35 @@ def test_numbered_list_in_body_type_is_not_a_heading():
     assert heads == ["3.5 Incident Handling Checklist", "4 Coordination"]
 
 
+def test_a_list_of_notes_a_figure_row_and_a_footnote_are_no_sections():
+    """An index of numbered notes (no text between them) does not make the real notes after it
+    "go back"; a number far past the last section (`49 Other accrued liabilities`, a figure beside
+    its row label) and a numbered line in smaller type (a footnote) are no headings."""
+    page = Page(612, 792)
+    y = 60.0
+
+    def put(text: str, size: float = 10.0, body: bool = False) -> None:
+        nonlocal y
+        page.blocks.append(Block([Line(text, 72, y, 72 + 5 * len(text), y + size, size)]))
+        y += 16
+        if body:
+            page.blocks.append(Block([Line(_BODY[:80], 72, y, 500, y + 10, 10.0), Line(_BODY[80:150] + ".", 72, y + 12, 400, y + 22, 10.0)]))
+            y += 34
+
+    for text in ("1. Summary of Significant Accounting Policies", "2. Restructuring Charges", "3. Acquisitions"):
+        put(text)
+    put("Contents", body=True)
+    put("1. Summary of Significant Accounting Policies", body=True)
+    put("2. Restructuring Charges", body=True)
+    put("49 Other accrued liabilities", body=True)
+    put("3 Excludes the impact of currency", size=7.0, body=True)
+    put("3. Acquisitions", body=True)
+    result = assemble([page])
+    heads = [(result.text[a:b], level) for a, b, level in result.headings]
+    assert heads == [("Contents", 1), ("1. Summary of Significant Accounting Policies", 1),
+                     ("2. Restructuring Charges", 1), ("3. Acquisitions", 1)]
+
+
 def _footnoted_pdf(path: Path) -> Path:
     """A sentence with raised footnote marks (after a word, and after a comma-less name before a
     comma), an exponent after a number, and the footnote itself at the foot of the page."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from quoteback.documents import load_document
+from quoteback.documents.pdf_statements import is_statement_title
 from tests.documents.test_pdf import FONT
 
 fpdf = pytest.importorskip("fpdf")
@@ -23,12 +24,14 @@ PROSE = ("In 2018 the company bought 1,577 million dollars of equipment, up from
          "the board met 12 times and approved 3 acquisitions.")
 
 
-def _statement_pdf(path: Path) -> Path:
+def _statement_pdf(path: Path, notes: bool = False) -> Path:
     pdf = fpdf.FPDF(unit="pt", format="letter")
     pdf.set_auto_page_break(False)
     pdf.add_font("dejavu", "", FONT)
     pdf.add_page()
     pdf.set_font("dejavu", size=9)
+    pdf.set_xy(56, 38)
+    pdf.cell(300, 10, "Example Company and Subsidiaries")
     pdf.set_xy(56, 50)
     pdf.cell(300, 10, "Consolidated Statement of Cash Flows")
     pdf.set_xy(56, 62)
@@ -46,6 +49,12 @@ def _statement_pdf(path: Path) -> Path:
         y += 12
     pdf.set_xy(56, y + 30)
     pdf.multi_cell(480, 12, PROSE)
+    if notes:  # the notes after the statements: a heading of their own ends the statement's section
+        pdf.add_page()
+        pdf.set_xy(56, 50)
+        pdf.cell(300, 10, "Notes to Consolidated Financial Statements")
+        pdf.set_xy(56, 80)
+        pdf.multi_cell(480, 12, "The company's accounting policies follow generally accepted principles. " * 3)
     pdf.output(str(path))
     return path
 
@@ -71,3 +80,27 @@ def test_prose_with_numbers_is_no_table(tmp_path):
     pdf.output(str(tmp_path / "prose.pdf"))
     doc = load_document(tmp_path / "prose.pdf")
     assert " | " not in doc.text and "2018:" not in doc.text
+
+
+def test_a_statements_title_is_the_heading_its_rows_are_read_under(tmp_path):
+    """A row alone does not say which statement, or whose, it belongs to: the title above the
+    table (with the company line above it) is a heading, and the notes after it start their own."""
+    doc = load_document(_statement_pdf(tmp_path / "statement.pdf", notes=True))
+    row = doc.text.index("Purchases of property, plant and equipment (PP&E) | 2018")
+    assert doc.section_at(row) == ["Example Company and Subsidiaries Consolidated Statement of Cash Flows"]
+    notes = doc.text.index("The company's accounting policies")
+    assert doc.section_at(notes) == ["Notes to Consolidated Financial Statements"]
+    for start, end, _ in doc.headings:  # headings are slices of the text like every quote
+        assert doc.text[start:end].strip()
+
+
+@pytest.mark.parametrize("line, title", [
+    ("CONSOLIDATED STATEMENTS OF CASH FLOWS (In thousands)", True),
+    ("Consolidated Balance Shee t", True),  # a word poppler split: matched on its letters
+    ("Condensed Consolidated Statements of Operations (Unaudited)", True),
+    ("Consolidated Statements of Changes in Shareholders’ Equity", True),
+    ("The consolidated statements of operations include the accounts of the company.", False),
+    ("Cash Flows from Investing Activities", False),
+])
+def test_statement_titles(line, title):
+    assert is_statement_title(line) is title

@@ -17,6 +17,7 @@ from typing import Callable
 
 from .model import Corpus, Document, DocumentError, Extracted, Notice, Skipped, TextBuilder
 from .sidecar import Sidecar, SidecarError, document_of, read_sidecar, sidecar_path, with_sidecar
+from .filing import filing_title
 from .text import title_from_name, usable_title
 
 __all__ = ["Corpus", "Document", "DocumentError", "Extracted", "Notice", "Skipped", "TextBuilder", "SUPPORTED",
@@ -132,7 +133,7 @@ def load_document(path: Path, rel: str | None = None) -> Document:
         meta = Sidecar()
     return Document(
         path=rel or path.name,
-        title=meta.title or usable_title(extracted.title) or usable_title(first_heading) or title_from_name(path.stem),
+        title=meta.title or filing_title(text) or usable_title(extracted.title) or usable_title(first_heading) or title_from_name(path.stem),
         date=meta.date or extracted.date,
         text=text,
         body_start=extracted.body_start,

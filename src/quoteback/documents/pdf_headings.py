@@ -9,13 +9,15 @@ import re
 
 from .pdf_lines import BULLET_RE, Line, Page, Para, count_letters
 
-NUMBERED_RE = re.compile(r"^(?:(?:Appendix|APPENDIX|Annex|Chapter|Section|Part)\s+)?(\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}){1,5})\.?\s+(\S.*)$")
+NUMBERED_RE = re.compile(r"^(?:(?:Appendix|APPENDIX|Annex|Chapter|Section|Part|Note|NOTE)\s+)?(\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}){1,5})\.?\s+(\S.*)$")
 NAMED_HEADINGS = {
     "abstract", "introduction", "background", "conclusion", "conclusions", "references", "bibliography",
     "acknowledgments", "acknowledgements", "acknowledgment", "acknowledgement", "related work", "keywords",
     "executive summary", "table of contents", "contents", "summary", "discussion", "evaluation", "appendix",
     "foreword", "preface", "glossary", "index", "notes", "authority", "abstract.", "categories and subject descriptors",
     "general terms", "list of figures", "list of tables", "errata", "note to readers",
+    "notes to consolidated financial statements", "notes to financial statements",
+    "notes to condensed consolidated financial statements", "notes to the consolidated financial statements",
 }
 LABELLED_RE = re.compile(r"^(?:Tier|Level|Step|Phase|Stage|Part|Scenario|Case|Option)\s+\d{1,2}\s*[:.–—-]\s+[A-Z][\w-]*(?:\s+[\w-]+){0,5}$")
 SUBLEVEL = 9
@@ -35,6 +37,8 @@ def strong_heading(text: str) -> bool:
 
 def heading_level(line: Line, body: float, block_lines: int) -> int | None:
     """The level of a heading line, None for ordinary text."""
+    if line.title_level:
+        return line.title_level
     text = line.text.strip()
     if not text or len(text) > 110 or line.words > 14 or count_letters(text) < 2 or rotated(line):
         return None
@@ -107,9 +111,44 @@ def mark_subheadings(page: Page, body: float) -> None:
 _SMALL = {"a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "by", "or", "at", "from", "vs", "via", "as", "is"}
 
 
+JUMP = 9  # a top-level section number this far past the last one (or a first one past it) is no section
+
+
+def _number(para: Para) -> tuple[int, ...] | None:
+    match = NUMBERED_RE.match(para.pieces[0][0])
+    if not match or not re.fullmatch(r"[\d.]+", match.group(1)):
+        return None
+    return tuple(int(n) for n in re.sub(r"(?<=\d)(?:\.0)+$", "", match.group(1)).split(".") if n)
+
+
+def contents_runs(paras: list[Para]) -> None:
+    """Three or more sibling numbered headings in a row with no text between them (`1. Summary of
+    Significant Accounting Policies`, `2. Restructuring ...`, `3. ...`: an index of notes) are a list
+    of contents, not sections: counted as sections, the real ones after them would go back."""
+    i = 0
+    while i < len(paras):
+        j = i
+        while j < len(paras) and paras[j].kind == "heading" and _number(paras[j]) is not None:
+            j += 1
+        numbers = [_number(p) for p in paras[i:j]]
+        k = i
+        while k < j:  # the longest runs of consecutive siblings (n, n+1, n+2 at one depth)
+            m = k + 1
+            while m < j and len(numbers[m - i]) == len(numbers[k - i]) and numbers[m - i][-1] == numbers[m - 1 - i][-1] + 1:
+                m += 1
+            if m - k >= 3:
+                for para in paras[k:m]:
+                    para.kind = "para"
+            k = m
+        i = max(j, i + 1)
+
+
 def numbering(paras: list[Para], body: float) -> None:
     """Numbered lines that go back in the numbering (`1. Determine ...` after `3.5 ...`: a numbered
-    list or checklist, FAQ questions) are no headings unless set clearly larger than the text."""
+    list or checklist, FAQ questions), jump far ahead (`49 Other accrued liabilities`: a figure and
+    its row label) or are set smaller than the text (a footnote: `2 Excludes the impact of ...`) are
+    no headings unless set clearly larger than the text."""
+    contents_runs(paras)
     last: tuple[int, ...] = ()
     outer = 0  # the level of the last heading that is not a labelled one
     for para in paras:
@@ -119,11 +158,12 @@ def numbering(paras: list[Para], body: float) -> None:
             para.level = outer + 1
             continue
         outer = para.level
-        match = NUMBERED_RE.match(para.pieces[0][0])
-        if not match or not re.fullmatch(r"[\d.]+", match.group(1)):
+        number = _number(para)
+        if number is None:
             continue
-        number = tuple(int(n) for n in re.sub(r"(?<=\d)(?:\.0)+$", "", match.group(1)).split(".") if n)
-        if last and number <= last and not (body and para.size >= body * 1.1):
+        clearly_larger = body and para.size >= body * 1.1
+        smaller = body and para.size < body * 0.95
+        if not clearly_larger and ((last and number <= last) or number[0] > (last[0] if last else 0) + JUMP or smaller):
             para.kind = "para"
             continue
         last = number

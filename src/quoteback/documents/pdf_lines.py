@@ -40,6 +40,7 @@ class Line:
     y1: float
     size: float = 0.0  # glyph height, a proxy for the font size
     subheading: bool = False  # a subheading found by its layout on the page (`pdf_headings.mark_subheadings`)
+    title_level: int = 0  # a heading of this level found by what the page holds (a statement's title: `pdf_statements`)
 
     @property
     def words(self) -> int:

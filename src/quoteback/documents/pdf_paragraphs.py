@@ -17,6 +17,15 @@ def split_paragraphs(block: Block, body: float) -> list[tuple[str, list[Line], i
     current: list[Line] = []
     width = block.x1 - block.x0
     for i, line in enumerate(block.lines):
+        if line.title_level:  # a heading by what the page holds (a statement's title): its lines make one
+            if current:
+                result.append(("para", current, 0))
+                current = []
+            if result and result[-1][0] == "heading" and result[-1][1][-1].title_level:
+                result[-1][1].append(line)
+            else:
+                result.append(("heading", [line], line.title_level))
+            continue
         level = None
         starts_para = not current
         prev = current[-1] if current else None

@@ -9,6 +9,11 @@ figures back on the row whose baseline they share and names each by its column's
 
 A page qualifies when at least two columns of right-aligned figures, each of MIN_COLUMN or more,
 sit to the right of the row labels; prose with a few numbers in it never does.
+
+The statement's title above the table ("Consolidated Statement of Cash Flows", with the line
+naming the company above it) becomes a heading, so every row is read under it: a row alone
+("Purchases of property, plant and equipment (PP&E) | 2018: (1,577)") does not say which
+statement, or whose, it belongs to.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ from .model import FIGURE as _FIGURE  # a bare year matches too: here it is a he
 from .pdf_lines import Block, Line, Page
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+# a financial statement's title, matched on its letters alone (poppler splits words of some titles: "Balance Shee t")
+_STATEMENT_TITLE = re.compile(
+    r"^(?:condensed|consolidated|combined|unaudited|interim)*(?:balancesheets?|statements?of(?:consolidated)?"
+    r"(?:operations|income|earnings|loss|comprehensive|cashflows?|financialposition|financialcondition|changesin"
+    r"|stockholders|shareholders|shareowners|equity|netassets|retainedearnings))")
+TITLE_REACH = 15.0  # a statement's title sits at most this many line heights above its first figures
 _CURRENCY = {"$", "€", "£"}
 MIN_COLUMN = 4  # figures a column needs
 HEADER_REACH = 6.0  # header lines may sit this many line heights above the first row of figures
@@ -85,6 +96,31 @@ def find_statements(page: Page) -> None:
     used |= {id(line) for line in labels} | {id(line) for h in heads for line in h} | currency
     rows = _rows(labels, columns, [_headers(h, size) for h in heads], size)
     _replace(page, used, rows)
+    _mark_title(page, top, size)
+
+
+def is_statement_title(text: str) -> bool:
+    """"CONSOLIDATED STATEMENTS OF CASH FLOWS (In thousands)", "Consolidated Balance Shee t": a title
+    line, not a sentence that mentions one."""
+    key = re.sub(r"[^a-z]", "", text.casefold())
+    return len(text.split()) <= 14 and not text.rstrip().endswith(".") and bool(_STATEMENT_TITLE.match(key))
+
+
+def _mark_title(page: Page, top: float, size: float) -> None:
+    """The statement's title above its table becomes a level-1 heading, with the short line right
+    above it in its block (the company: "3M Company and Subsidiaries", "SQUARE, INC.")."""
+    for block in page.blocks:
+        if block.rows is not None:
+            continue
+        for i, line in enumerate(block.lines):
+            if not (top - TITLE_REACH * size <= line.y0 and line.y1 <= top + 1 and is_statement_title(line.text)):
+                continue
+            line.title_level = 1
+            above = block.lines[i - 1] if i else None
+            if above is not None and above.words <= 8 and line.y0 - above.y1 < 1.5 * size \
+                    and not above.text.rstrip().endswith((".", ":")) and above.text.strip().casefold() != "table of contents":
+                above.title_level = 1
+            return
 
 
 def _level(line: Line, cell: _Cell) -> bool:

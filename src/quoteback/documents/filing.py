@@ -1,0 +1,45 @@
+"""The title of an SEC filing, read from its cover page.
+
+A 10-K's first heading is "FORM 10-K" or "UNITED STATES SECURITIES AND EXCHANGE COMMISSION", and
+its PDF metadata rarely names the company, so every filing in a folder would share a title that
+says nothing. The cover page always names the registrant (the line above "(Exact name of
+registrant as specified in its charter)"), the form and the period; the title made of them
+("ADOBE INC. — Form 10-K, for the fiscal year ended December 2, 2022") is the context every
+passage of the filing is read under, so a question naming the company and year reaches its
+statements, whose rows never say whose they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+COVER = 20_000  # the cover page lies within the first characters of the text
+_REGISTRANT = re.compile(r"\(\s*exact name of (?:the )?registrant", re.IGNORECASE)
+_FORM = re.compile(r"\bFORM\s+(10-K|10-Q|8-K|20-F|40-F|6-K|10-KT|10-QT)\b", re.IGNORECASE)
+_PERIOD = re.compile(r"\bfor the (fiscal year|quarterly period|transition period|year) ended\s+([A-Z][a-z]+\.?\s+\d{1,2},\s*\d{4})",
+                     re.IGNORECASE)
+_EVENT = re.compile(r"date of report \(date of earliest event reported\):?\s*([A-Z][a-z]+\.?\s+\d{1,2},\s*\d{4})", re.IGNORECASE)
+
+
+def filing_title(text: str) -> str | None:
+    """"REGISTRANT — Form 10-K, for the fiscal year ended DATE" from an SEC cover page; None if the
+    text has none."""
+    cover = text[:COVER]
+    mark = _REGISTRANT.search(cover)
+    if mark is None:
+        return None
+    before = cover[: mark.start()].rstrip()
+    company = " ".join(re.split(r"\n\s*\n|\n", before)[-1].split())
+    if not company or len(company) > 120 or not any(ch.isalpha() for ch in company):
+        return None
+    parts = [company]
+    form = _FORM.search(cover)
+    period = _PERIOD.search(cover)
+    event = _EVENT.search(cover)
+    detail = f"Form {form.group(1).upper()}" if form else ""
+    if period:
+        when = f"for the {period.group(1).lower()} ended {' '.join(period.group(2).split())}"
+        detail = f"{detail}, {when}" if detail else when
+    elif event:
+        detail = f"{detail}, dated {' '.join(event.group(1).split())}" if detail else f"dated {' '.join(event.group(1).split())}"
+    return f"{company} — {detail}" if detail else company
