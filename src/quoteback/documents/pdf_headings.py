@@ -21,6 +21,9 @@ NAMED_HEADINGS = {
 }
 LABELLED_RE = re.compile(r"^(?:Tier|Level|Step|Phase|Stage|Part|Scenario|Case|Option)\s+\d{1,2}\s*[:.–—-]\s+[A-Z][\w-]*(?:\s+[\w-]+){0,5}$")
 SUBLEVEL = 9
+CONTENTS_LEVEL = 99  # a list of contents is a section that ends at the next heading of any level
+CONTENTS_TITLES = {"contents", "table of contents", "list of figures", "list of tables", "list of appendices",
+                   "list of exhibits", "list of illustrations", "table of figures"}
 APPENDIX_RE = re.compile(r"^(?:Appendix|APPENDIX|Annex|ANNEX)\s+[A-Z]\b\s*[-—–:.]?\s*\S")
 
 
@@ -71,8 +74,8 @@ def heading_level(line: Line, body: float, block_lines: int) -> int | None:
         return SUBLEVEL  # `Tier 1: Partial`: one level below the section it is in (see `numbering`)
     if text.rstrip("”\"’'").endswith(".") or (not bigger and re.match(r"^[^:]{2,60}:\s+\S+\s+\S", text)):
         return None  # a sentence, a glossary entry (`Term: definition`)
-    if low in NAMED_HEADINGS:
-        return 1
+    if low in NAMED_HEADINGS:  # a contents title ends at the next heading: "PART I" after it is not in it
+        return CONTENTS_LEVEL if low in CONTENTS_TITLES else 1
     letters = [ch for ch in text if ch.isalpha()]
     caps = letters and sum(ch.isupper() for ch in letters) >= len(letters) * 0.9 and len(letters) >= 4
     if caps and line.words <= 10 and not text.endswith("."):

@@ -31,7 +31,7 @@ from collections import Counter
 
 from .model import Extracted
 from .pdf_figures import drop_figure_labels, is_footnote
-from .pdf_headings import front_matter, heading_level, mark_subheadings, numbering, running_title
+from .pdf_headings import CONTENTS_LEVEL, front_matter, heading_level, mark_subheadings, numbering, running_title
 from .pdf_lines import BULLET_RE, LEADERS, SENTENCE_END, Page, Para, clean_chars, join_lines
 from .pdf_pages import is_figure_residue, reading_order, remove_running_lines
 from .pdf_paragraphs import build_text, is_caption, split_paragraphs
@@ -91,7 +91,7 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
                     for line in lines:
                         title = line.text.strip().casefold().rstrip(": ") in TOC_TITLES
                         if title:
-                            paras.append(Para([(line.text.strip(), index, "")], "heading", 1, line.size))
+                            paras.append(Para([(line.text.strip(), index, "")], "heading", CONTENTS_LEVEL, line.size))
                         elif paras and paras[-1].kind == "lines" and paras[-1].pieces[-1][1] == index:
                             paras[-1].pieces.append((line.text.strip(), index, "\n"))
                         else:

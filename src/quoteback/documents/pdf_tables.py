@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 
+from .pdf_headings import CONTENTS_TITLES
 from .pdf_lines import Block, Line, Page, join_cell
 
 SECTION_NUMBER = re.compile(r"^(?:(?:\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}){1,5})\.?|(?:Appendix|APPENDIX|Annex|Chapter|CHAPTER|Part|PART)\s+[A-Z\d]{1,3}[.:]?)$")
-TOC_TITLES = {"contents", "table of contents", "list of figures", "list of tables", "list of appendices",
-              "list of exhibits", "list of illustrations", "table of figures"}
+TOC_TITLES = CONTENTS_TITLES
 _LEADER_LINE = re.compile(r"\.\.\.\s*(?:[\dA-Z]+-)?(?:\d{1,4}|[ivxlc]{1,7})?$", re.I)
 _MARKER = re.compile(r"^(?:[•◦▪▫■□●○‣⁃∙·\-–*]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}[.)])$")
 _PAGE_NUMBER = re.compile(r"^(?:[\dA-Z]+-)?(?:\d{1,4}|[ivxlc]{1,7})$", re.I)
