@@ -21,7 +21,8 @@ from .passages import Passage
 from .answerability import Calibrator, Signals, answering_sentences, coefficients, signals, type_missing
 from .reader import Reader
 from .retrieval import Hit, Retriever, defines, identifier_share, identifiers
-from .question import is_follow_up, language_note, refers_back, search_query, validate_question  # noqa: F401 - re-exported
+from .question import (is_follow_up, language_note, read_question, refers_back, search_query,  # noqa: F401 - re-exported
+                       validate_question, with_language_note)
 from .settings import Settings
 
 _WORD = re.compile(r"\w+")
@@ -108,18 +109,12 @@ class Answerer:
         allowed = self.retriever.allowed(where)
         if allowed is not None and not allowed.any():
             return Answer(question, False, [], f"No passage matches the filter {where}; nothing was searched.", "", valid=False)
-        query = search_query(question, history)
-        follow_up = query != question.strip()
-        vectors = self.embedder.encode([query, question.strip()] if follow_up else [query])
-        vector = vectors[0]
-        # a short message that does not refer back ("banana bread recipe" after a question on Mali) may change the subject
-        if follow_up and not refers_back(question) and self.off_topic(question, vectors[1]):
+        query, vector, changed = read_question(question, history, self.embedder.encode, self.off_topic)
+        if changed:
             return Answer(question, False, [], decline_message(question), query)
         hits = self.retriever.search(query, (k or self.settings.k) * 3, vector=vector, where=where)
         answer = self.compose(question, query, hits, vector, k or self.settings.k)
-        note = language_note(question)
-        if note:
-            answer.message = f"{note}\n{answer.message}".strip()
+        answer.message = with_language_note(question, answer.message)
         return answer
 
     def off_topic(self, text: str, vector: np.ndarray) -> bool:

@@ -29,7 +29,7 @@ from .documents import Document
 from .index import Manifest
 from .answer import RELATED_MESSAGE, Answer, Answerer, Quote, Source, _overlap, _shingles, decline_message, topic_cosine
 from .filters import Filter
-from .question import language_note, refers_back, search_query, validate_question
+from .question import read_question, validate_question, with_language_note
 from .retrieval import Hit
 from .settings import Settings
 
@@ -141,17 +141,12 @@ class CollectionsAnswerer:
         active = {name: a for name, a in self.answerers.items() if _allows(a, where)}
         if validate_question(question, self.settings.max_question_chars) or not active:
             return self.first.ask(question, history, k, where)  # refused before any search, with the one-line reason
-        query = search_query(question, history)
-        follow_up = query != question.strip()
-        vectors = self.embedder.encode([query, question.strip()] if follow_up else [query])
-        vector = vectors[0]
-        if follow_up and not refers_back(question) and all(a.off_topic(question, vectors[1]) for a in active.values()):
+        query, vector, changed = read_question(question, history, self.embedder.encode,
+                                               lambda text, v: all(a.off_topic(text, v) for a in active.values()))
+        if changed:
             return Answer(question, False, [], decline_message(question), query)
-        found = self.search(active, query, vector, 3 * k, where)
-        answer = self._compose(active, question, query, found, vector, k)
-        note = language_note(question)
-        if note:
-            answer.message = f"{note}\n{answer.message}".strip()
+        answer = self._compose(active, question, query, self.search(active, query, vector, 3 * k, where), vector, k)
+        answer.message = with_language_note(question, answer.message)
         return answer
 
     @staticmethod

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 _WORD = re.compile(r"\w+")
 _PRONOUNS = {"it", "its", "they", "them", "their", "this", "these", "those", "he", "she", "him", "his", "her"}
@@ -79,3 +81,20 @@ def search_query(question: str, history: Sequence[str] = ()) -> str:
     if anchor.casefold() == question.casefold():  # asked again: the same search, not twice its words
         return question
     return f"{anchor} {question}"
+
+
+def read_question(question: str, history: Sequence[str], encode: Callable[[list[str]], np.ndarray],
+                  off_topic: Callable[[str, np.ndarray], bool]) -> tuple[str, np.ndarray, bool]:
+    """The search query (a follow-up joined to its history), its vector, and whether a follow-up
+    changes the subject: a short message that does not refer back ("banana bread recipe" after a
+    question on Mali) whose own words are off the documents' topic (`off_topic`)."""
+    query = search_query(question, history)
+    follow_up = query != question.strip()
+    vectors = encode([query, question.strip()] if follow_up else [query])
+    return query, vectors[0], bool(follow_up and not refers_back(question) and off_topic(question, vectors[1]))
+
+
+def with_language_note(question: str, message: str) -> str:
+    """The message, after a note when the question is not in the documents' language."""
+    note = language_note(question)
+    return f"{note}\n{message}".strip() if note else message
