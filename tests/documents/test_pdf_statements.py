@@ -104,3 +104,35 @@ def test_a_statements_title_is_the_heading_its_rows_are_read_under(tmp_path):
 ])
 def test_statement_titles(line, title):
     assert is_statement_title(line) is title
+
+
+def test_a_header_over_a_group_of_columns_names_each_of_them(tmp_path):
+    """A 10-Q's "Three Months Ended March 31," spans its 2021 and 2020 columns, "Nine Months
+    Ended" the next two: each figure is named by its group and its year, not only the one the
+    group's header happens to be centred over."""
+    pdf = fpdf.FPDF(unit="pt", format="letter")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("dejavu", "", FONT)
+    pdf.add_page()
+    pdf.set_font("dejavu", size=9)
+    xs = (230, 290, 430, 490)  # the groups well apart: pdftotext keeps their headers as lines of their own
+    for x, group in ((230, "Three Months Ended March 31,"), (430, "Nine Months Ended March 31,")):
+        pdf.set_xy(x, 60)
+        pdf.cell(105, 10, group, align="C")
+    for x, year in zip(xs, ("2021", "2020", "2021", "2020")):
+        pdf.set_xy(x, 72)
+        pdf.cell(45, 10, year, align="R")
+    y = 90
+    for label, figures in (("Revenue", ("100", "90", "300", "280")), ("Cost of revenue", ("(40)", "(35)", "(120)", "(110)")),
+                           ("Gross profit", ("60", "55", "180", "170")), ("Operating expenses", ("(20)", "(18)", "(61)", "(57)")),
+                           ("Operating income", ("40", "37", "119", "113"))):
+        pdf.set_xy(56, y)
+        pdf.cell(200, 10, label)
+        for x, figure in zip(xs, figures):
+            pdf.set_xy(x, y)
+            pdf.cell(45, 10, figure, align="R")
+        y += 12
+    pdf.output(str(tmp_path / "quarter.pdf"))
+    doc = load_document(tmp_path / "quarter.pdf")
+    assert ("Revenue | Three Months Ended March 31, 2021: 100 | Three Months Ended March 31, 2020: 90"
+            " | Nine Months Ended March 31, 2021: 300 | Nine Months Ended March 31, 2020: 280") in doc.text, doc.text

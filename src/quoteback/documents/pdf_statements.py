@@ -91,12 +91,33 @@ def find_statements(page: Page) -> None:
     if sum(1 for line in labels if any(_level(line, c) for col in columns for c in col)) < MIN_COLUMN:
         return  # figures without row labels beside them: not a statement
     taken = used | currency | {id(x) for x in labels}
-    heads = [[line for line in lines if id(line) not in taken and top - HEADER_REACH * size <= line.y0 <= bottom
-              and span[0] <= (line.x0 + line.x1) / 2 <= span[1]] for span in spans]
+    heads = _column_heads([line for line in lines if id(line) not in taken and top - HEADER_REACH * size <= line.y0 <= bottom],
+                          columns, spans, size)
     used |= {id(line) for line in labels} | {id(line) for h in heads for line in h} | currency
     rows = _rows(labels, columns, [_headers(h, size) for h in heads], size)
     _replace(page, used, rows)
     _mark_title(page, top, size)
+
+
+def _column_heads(candidates: list[Line], columns: list[list[_Cell]], spans: list[tuple[float, float]],
+                  size: float) -> list[list[Line]]:
+    """Each column's header lines: those centred over it, and those spanning it with some of its
+    neighbours ("Three months ended March 31," over 2021 and 2020; "Consumer & Community Banking"
+    over 2021, 2020 and Change), so every figure is named by its group. A line spanning every
+    column says nothing that tells them apart: it stays text above the table."""
+    centres = [(min(c.x0 for c in col) + max(c.x1 for c in col)) / 2 for col in columns]
+    heads: list[list[Line]] = [[] for _ in columns]
+    for line in candidates:
+        covered = [k for k, x in enumerate(centres) if line.x0 - 0.5 * size <= x <= line.x1 + 0.5 * size]
+        if len(covered) >= 2:
+            if len(covered) < len(columns):
+                for k in covered:
+                    heads[k].append(line)
+            continue
+        for k, span in enumerate(spans):
+            if span[0] <= (line.x0 + line.x1) / 2 <= span[1]:
+                heads[k].append(line)
+    return heads
 
 
 def is_statement_title(text: str) -> bool:
