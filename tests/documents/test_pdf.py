@@ -17,6 +17,7 @@ from quoteback.documents import load_corpus, load_document
 from quoteback.documents.pdf import NO_OCR, usable
 from quoteback.documents.pdf_headings import CONTENTS_LEVEL
 from quoteback.documents.pdf_layout import assemble
+from quoteback.documents.pdf_tables import is_toc_page
 from quoteback.documents.pdf_lines import Block, Line, Page, clean_chars
 
 fpdf = pytest.importorskip("fpdf")
@@ -365,6 +366,28 @@ def test_a_list_of_notes_a_figure_row_and_a_footnote_are_no_sections():
     heads = [(result.text[a:b], level) for a, b, level in result.headings]
     assert heads == [("Contents", CONTENTS_LEVEL), ("1. Summary of Significant Accounting Policies", 1),
                      ("2. Restructuring Charges", 1), ("3. Acquisitions", 1)]  # contents end at the next heading
+
+
+def test_an_index_with_a_column_of_page_numbers_is_a_contents_page():
+    """A 10-K's index has no title (its "Table of Contents" is a running link) and no leaders: its
+    entries and a column of rising page numbers at the right make it a contents page, so its
+    entries ("Notes to Consolidated Financial Statements") do not become sections of the pages
+    after it. A statement's figures are no page numbers."""
+    entries = ["Consolidated Statement of Cash Flows", "Notes to Consolidated Financial Statements",
+               "Note 1. Significant Accounting Policies", "Note 2. Revenue", "Note 3. Acquisitions", "Note 4. Goodwill",
+               "Note 5. Restructuring Actions", "Note 6. Supplemental Income Statement Information"]
+    index = Page(612, 792)
+    for i, (entry, number) in enumerate(zip(entries, (60, 61, 61, 71, 73, 76, 78, 80))):
+        y = 80.0 + 12 * i
+        index.blocks.append(Block([Line(entry, 125, y, 125 + 5 * len(entry), y + 9, 8.6)]))
+        index.blocks.append(Block([Line(str(number), 536, y, 544, y + 9, 8.6)]))
+    assert is_toc_page(index)
+    statement = Page(612, 792)
+    for i, (label, figure) in enumerate(zip(entries, (5363, 4869, 1488, 1544, 370, 967, 410, 334))):
+        y = 80.0 + 12 * i
+        statement.blocks.append(Block([Line(label, 56, y, 56 + 5 * len(label), y + 9, 8.6)]))
+        statement.blocks.append(Block([Line(f"{figure:,}", 500, y, 530, y + 9, 8.6)]))
+    assert not is_toc_page(statement)
 
 
 def _footnoted_pdf(path: Path) -> Path:

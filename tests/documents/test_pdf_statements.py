@@ -101,6 +101,9 @@ def test_a_statements_title_is_the_heading_its_rows_are_read_under(tmp_path):
     ("Consolidated Statements of Changes in Shareholders’ Equity", True),
     ("The consolidated statements of operations include the accounts of the company.", False),
     ("Cash Flows from Investing Activities", False),
+    ("SQUARE, INC. CONSOLIDATED STATEMENTS OF CASH FLOWS", True),
+    ("Consolidated Statements of Operations and Comprehensive Loss", True),
+    ("Consolidated balance sheet as of March 31, 2021 and December 31,", False),  # a line of prose
 ])
 def test_statement_titles(line, title):
     assert is_statement_title(line) is title

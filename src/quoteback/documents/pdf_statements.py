@@ -25,11 +25,13 @@ from .model import FIGURE as _FIGURE  # a bare year matches too: here it is a he
 from .pdf_lines import Block, Line, Page
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
-# a financial statement's title, matched on its letters alone (poppler splits words of some titles: "Balance Shee t")
+# a financial statement's title, matched on its letters alone (poppler splits words of some titles: "Balance Shee t"),
+# the whole line: the company before it and "(continued)", "(unaudited)", "(in millions ...)" after it at most
 _STATEMENT_TITLE = re.compile(
-    r"^(?:condensed|consolidated|combined|unaudited|interim)*(?:balancesheets?|statements?of(?:consolidated)?"
-    r"(?:operations|income|earnings|loss|comprehensive|cashflows?|financialposition|financialcondition|changesin"
-    r"|stockholders|shareholders|shareowners|equity|netassets|retainedearnings))")
+    r"(?:condensed|consolidated|combined|unaudited|interim)*(?:balancesheets?|statements?of(?:consolidated)?(?:operations|income"
+    r"|earnings|loss|comprehensive(?:income|loss|earnings)|cashflows?|financialposition|financialcondition"
+    r"|(?:changesin)?(?:stockholders|shareholders|shareowners)?(?:equity|deficit)|netassets|retainedearnings)"
+    r"(?:andcomprehensive(?:income|loss))?)(?:continued|unaudited|in(?:millions|thousands|billions)\w*|dollarsin\w*)*$")
 TITLE_REACH = 15.0  # a statement's title sits at most this many line heights above its first figures
 _CURRENCY = {"$", "€", "£"}
 MIN_COLUMN = 4  # figures a column needs
@@ -124,7 +126,8 @@ def is_statement_title(text: str) -> bool:
     """"CONSOLIDATED STATEMENTS OF CASH FLOWS (In thousands)", "Consolidated Balance Shee t": a title
     line, not a sentence that mentions one."""
     key = re.sub(r"[^a-z]", "", text.casefold())
-    return len(text.split()) <= 14 and not text.rstrip().endswith(".") and bool(_STATEMENT_TITLE.match(key))
+    match = _STATEMENT_TITLE.search(key)
+    return len(text.split()) <= 14 and not text.rstrip().endswith(".") and match is not None and match.start() <= 40
 
 
 def _mark_title(page: Page, top: float, size: float) -> None:

@@ -81,7 +81,19 @@ def is_toc_page(page: Page) -> bool:
     titled = any(t.casefold().rstrip(": ") in TOC_TITLES for t in texts)
     leaders = sum(bool(_LEADER_LINE.search(t)) for t in texts)
     numbers = sum(bool(_PAGE_NUMBER.match(t)) for t in texts)
-    return (leaders >= 3 and leaders >= len(texts) * 0.25) or (titled and (leaders >= 2 or numbers >= 3))
+    return (leaders >= 3 and leaders >= len(texts) * 0.25) or (titled and (leaders >= 2 or numbers >= 3)) \
+        or _page_number_column(page, len(texts))
+
+
+def _page_number_column(page: Page, lines: int) -> bool:
+    """A contents page without a title or leaders (a 10-K's index, its title a running link): a
+    column of bare page numbers at the right, rising down the page, each on the line of an entry."""
+    numbers = sorted(((line.y0, int(line.text)) for block in page.blocks for line in block.lines
+                      if line.text.strip().isdigit() and len(line.text.strip()) <= 4 and line.x0 > page.width * 0.6))
+    if len(numbers) < 6 or len(numbers) < lines * 0.3:
+        return False
+    values = [n for _, n in numbers]
+    return sum(b >= a for a, b in zip(values, values[1:])) >= 0.9 * (len(values) - 1)
 
 
 def attach_page_numbers(page: Page) -> None:
