@@ -32,14 +32,10 @@ def filing_title(text: str) -> str | None:
     company = " ".join(re.split(r"\n\s*\n|\n", before)[-1].split())
     if not company or len(company) > 120 or not any(ch.isalpha() for ch in company):
         return None
-    parts = [company]
     form = _FORM.search(cover)
     period = _PERIOD.search(cover)
     event = _EVENT.search(cover)
-    detail = f"Form {form.group(1).upper()}" if form else ""
-    if period:
-        when = f"for the {period.group(1).lower()} ended {' '.join(period.group(2).split())}"
-        detail = f"{detail}, {when}" if detail else when
-    elif event:
-        detail = f"{detail}, dated {' '.join(event.group(1).split())}" if detail else f"dated {' '.join(event.group(1).split())}"
+    when = (f"for the {period.group(1).lower()} ended {' '.join(period.group(2).split())}" if period
+            else f"dated {' '.join(event.group(1).split())}" if event else "")
+    detail = ", ".join(x for x in (f"Form {form.group(1).upper()}" if form else "", when) if x)
     return f"{company} — {detail}" if detail else company
