@@ -17,7 +17,7 @@ from quoteback.documents import load_corpus, load_document
 from quoteback.documents.pdf import NO_OCR, usable
 from quoteback.documents.pdf_headings import CONTENTS_LEVEL
 from quoteback.documents.pdf_layout import assemble
-from quoteback.documents.pdf_tables import is_toc_page
+from quoteback.documents.pdf_contents import is_toc_page
 from quoteback.documents.pdf_lines import Block, Line, Page, clean_chars
 
 fpdf = pytest.importorskip("fpdf")

@@ -20,7 +20,7 @@ Every offset in `pages` and `headings` indexes the returned text.
 
 Here: `assemble`, the pipeline. The passes: `pdf_lines` (the data, character cleanup),
 `pdf_pages` (running lines, figure residue, reading order), `pdf_figures` (figure labels,
-footnotes), `pdf_tables` (section numbers, contents pages, tables), `pdf_statements` (numeric
+footnotes), `pdf_contents` (contents pages), `pdf_tables` (section numbers, tables), `pdf_statements` (numeric
 tables, rows with their column headers), `pdf_headings`, `pdf_paragraphs`.
 """
 
@@ -31,12 +31,13 @@ from collections import Counter
 
 from .model import Extracted
 from .pdf_figures import drop_figure_labels, is_footnote
-from .pdf_headings import CONTENTS_LEVEL, front_matter, heading_level, mark_subheadings, numbering, running_title
+from .pdf_headings import CONTENTS_LEVEL, CONTENTS_TITLES, front_matter, heading_level, mark_subheadings, numbering, running_title
 from .pdf_lines import BULLET_RE, LEADERS, SENTENCE_END, Page, Para, clean_chars, join_lines
 from .pdf_pages import is_figure_residue, reading_order, remove_running_lines
 from .pdf_paragraphs import build_text, is_caption, split_paragraphs
 from .pdf_statements import find_statements
-from .pdf_tables import TOC_TITLES, attach_page_numbers, find_tables, is_toc_page, join_heading_words, join_section_numbers
+from .pdf_contents import attach_page_numbers, is_toc_page
+from .pdf_tables import find_tables, join_heading_words, join_section_numbers
 
 
 def _body_size(pages: list[Page]) -> float:
@@ -89,7 +90,7 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
                 open_para = None
                 for kind, lines, level in split_paragraphs(block, body):
                     for line in lines:
-                        title = line.text.strip().casefold().rstrip(": ") in TOC_TITLES
+                        title = line.text.strip().casefold().rstrip(": ") in CONTENTS_TITLES
                         if title:
                             paras.append(Para([(line.text.strip(), index, "")], "heading", CONTENTS_LEVEL, line.size))
                         elif paras and paras[-1].kind == "lines" and paras[-1].pieces[-1][1] == index:

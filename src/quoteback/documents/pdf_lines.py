@@ -120,3 +120,8 @@ def join_lines(lines: list[Line]) -> list[tuple[str, str]]:
 def join_cell(lines: list[Line]) -> str:
     """A table cell's lines as one line (line-end hyphens between lowercase letters joined)."""
     return "".join(j + t for t, j in join_lines(lines)).replace("\n", " ")
+
+
+def same_line(a: Line, b: Line) -> bool:
+    """Two boxes on one baseline (a row's cells, a number set apart from its entry)."""
+    return abs(a.y0 - b.y0) <= max(1.5, 0.2 * a.size) and abs(a.y1 - b.y1) <= max(2.5, 0.3 * a.size)

@@ -2,8 +2,6 @@
 
 - a section number set apart from its title (`2.1` and `Events and Incidents` as two boxes on one
   baseline) is joined to it, so the heading reads `2.1 Events and Incidents`;
-- table-of-contents pages (a Contents / List of Figures title, or many dot-leader lines) are
-  recognised, and page numbers set in their own column are put back at the end of their line;
 - tables: boxes aligned into rows (tops level) and columns (x-ranges that line up from row to
   row) become one block whose rows are written `cell | cell | cell`, multi-line cells joined.
   Two blocks whose lines pair up side by side (a term list next to its definitions) are first
@@ -14,18 +12,10 @@ from __future__ import annotations
 
 import re
 
-from .pdf_headings import CONTENTS_TITLES
-from .pdf_lines import Block, Line, Page, join_cell
+from .pdf_lines import Block, Line, Page, join_cell, same_line
 
 SECTION_NUMBER = re.compile(r"^(?:(?:\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}){1,5})\.?|(?:Appendix|APPENDIX|Annex|Chapter|CHAPTER|Part|PART)\s+[A-Z\d]{1,3}[.:]?)$")
-TOC_TITLES = CONTENTS_TITLES
-_LEADER_LINE = re.compile(r"\.\.\.\s*(?:[\dA-Z]+-)?(?:\d{1,4}|[ivxlc]{1,7})?$", re.I)
 _MARKER = re.compile(r"^(?:[•◦▪▫■□●○‣⁃∙·\-–*]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}[.)])$")
-_PAGE_NUMBER = re.compile(r"^(?:[\dA-Z]+-)?(?:\d{1,4}|[ivxlc]{1,7})$", re.I)
-
-
-def _same_line(a: Line, b: Line) -> bool:
-    return abs(a.y0 - b.y0) <= max(1.5, 0.2 * a.size) and abs(a.y1 - b.y1) <= max(2.5, 0.3 * a.size)
 
 
 def join_section_numbers(page: Page) -> None:
@@ -38,7 +28,7 @@ def join_section_numbers(page: Page) -> None:
         best, best_gap = None, max(45.0, 4.5 * number.size)
         for other in lines:
             gap = other.x0 - number.x1
-            if other is not number and id(other) not in used and -1 <= gap < best_gap and _same_line(number, other) \
+            if other is not number and id(other) not in used and -1 <= gap < best_gap and same_line(number, other) \
                     and abs(other.size - number.size) < 1.5 and other.text[:1].isalpha():
                 best, best_gap = other, gap
         if best is not None:
@@ -64,7 +54,7 @@ def join_heading_words(page: Page, body: float) -> None:
             continue
         word = block.lines[0]
         left = [line for j, other in enumerate(page.blocks) if j != i and j not in drop for line in other.lines
-                if 0 <= word.x0 - line.x1 < 3.5 * word.size and _same_line(line, word) and abs(line.size - word.size) < 0.5]
+                if 0 <= word.x0 - line.x1 < 3.5 * word.size and same_line(line, word) and abs(line.size - word.size) < 0.5]
         if left:
             target = max(left, key=lambda line: line.x1)
             target.text = f"{target.text} {word.text}"
@@ -72,48 +62,6 @@ def join_heading_words(page: Page, body: float) -> None:
             drop.add(i)
     if drop:
         page.blocks = [b for k, b in enumerate(page.blocks) if k not in drop]
-
-
-def is_toc_page(page: Page) -> bool:
-    texts = [line.text.strip() for block in page.blocks for line in block.lines]
-    if not texts:
-        return False
-    titled = any(t.casefold().rstrip(": ") in TOC_TITLES for t in texts)
-    leaders = sum(bool(_LEADER_LINE.search(t)) for t in texts)
-    numbers = sum(bool(_PAGE_NUMBER.match(t)) for t in texts)
-    return (leaders >= 3 and leaders >= len(texts) * 0.25) or (titled and (leaders >= 2 or numbers >= 3)) \
-        or _page_number_column(page, len(texts))
-
-
-def _page_number_column(page: Page, lines: int) -> bool:
-    """A contents page without a title or leaders (a 10-K's index, its title a running link): a
-    column of bare page numbers at the right, rising down the page, each on the line of an entry."""
-    numbers = sorted(((line.y0, int(line.text)) for block in page.blocks for line in block.lines
-                      if line.text.strip().isdigit() and len(line.text.strip()) <= 4 and line.x0 > page.width * 0.6))
-    if len(numbers) < 6 or len(numbers) < lines * 0.3:
-        return False
-    values = [n for _, n in numbers]
-    return sum(b >= a for a, b in zip(values, values[1:])) >= 0.9 * (len(values) - 1)
-
-
-def attach_page_numbers(page: Page) -> None:
-    """On a contents page: page numbers in a column of their own go back to the end of their line."""
-    lines = [(bi, line) for bi, block in enumerate(page.blocks) for line in block.lines]
-    used: set[int] = set()
-    for bi, line in lines:
-        if not _PAGE_NUMBER.match(line.text.strip()):
-            continue
-        left = [(line.x0 - other.x1, other) for obi, other in lines
-                if obi != bi and other.x1 <= line.x0 + 1 and _same_line(other, line) and id(other) not in used]
-        if left:
-            _, target = min(left, key=lambda t: t[0])
-            target.text = f"{target.text} {line.text.strip()}"
-            target.x1 = line.x1
-            used.add(id(line))
-    if used:
-        for block in page.blocks:
-            block.lines = [line for line in block.lines if id(line) not in used]
-        page.blocks = [block for block in page.blocks if block.lines]
 
 
 # ---------------------------------------------------------------- tables
@@ -132,7 +80,7 @@ def _split_entries(page: Page) -> None:
                 continue
             if b.y1 < a.y0 or b.y0 > a.y1:
                 continue
-            paired = [la for la in a.lines if any(_same_line(la, lb) for lb in b.lines)]
+            paired = [la for la in a.lines if any(same_line(la, lb) for lb in b.lines)]
             if len(paired) < 5 or len(paired) < len(a.lines) * 0.8 \
                     or sum(not line.text[:1].islower() for line in a.lines) < len(a.lines) * 0.8:
                 continue
@@ -140,7 +88,7 @@ def _split_entries(page: Page) -> None:
                 entries: list[list[Line]] = []
                 for line in block.lines:
                     other = b if block is a else a
-                    if not entries or any(_same_line(line, lo) for lo in other.lines):
+                    if not entries or any(same_line(line, lo) for lo in other.lines):
                         entries.append([line])
                     else:
                         entries[-1].append(line)
