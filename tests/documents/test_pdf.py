@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from quoteback.documents import load_corpus, load_document
 from quoteback.documents.pdf import NO_OCR, usable
-from quoteback.documents.pdf_headings import CONTENTS_LEVEL
+from quoteback.documents.pdf_headings import CONTENTS_LEVEL, heading_level
 from quoteback.documents.pdf_layout import assemble
 from quoteback.documents.pdf_contents import is_toc_page
 from quoteback.documents.pdf_lines import Block, Line, Page, clean_chars
@@ -388,6 +388,23 @@ def test_an_index_with_a_column_of_page_numbers_is_a_contents_page():
         statement.blocks.append(Block([Line(label, 56, y, 56 + 5 * len(label), y + 9, 8.6)]))
         statement.blocks.append(Block([Line(f"{figure:,}", 500, y, 530, y + 9, 8.6)]))
     assert not is_toc_page(statement)
+
+
+def test_a_contents_page_keeps_the_documents_title():
+    """A contents page's title line ("Contents") is a heading; the document's own title (its PDF
+    metadata) stays its title. The contents loop once overwrote it."""
+    contents = Page(612, 792)
+    for i, (entry, number) in enumerate([("Contents", ""), ("1 Introduction", "3"), ("2 Design", "5"), ("3 Evaluation", "9")]):
+        contents.blocks.append(Block([Line(f"{entry} ... {number}".rstrip(". ") if number else entry, 72, 80 + 14 * i, 400, 90 + 14 * i, 10.0)]))
+    body = Page(612, 792)
+    body.blocks.append(Block([Line("1 Introduction", 72, 80, 160, 92, 12.0)]))
+    body.blocks.append(Block([Line(_BODY[:80], 72, 100, 500, 110, 10.0), Line(_BODY[80:150] + ".", 72, 112, 400, 122, 10.0)]))
+    assert assemble([contents, body], title="A Study of Things").title == "A Study of Things"
+
+
+def test_a_note_numbered_with_a_dash_is_a_section():
+    assert heading_level(Line("Note 25 – Business segments", 72, 80, 220, 90, 10.0), 10.0, 1) == 1
+    assert heading_level(Line("NOTE 1. Significant Accounting Policies", 72, 80, 260, 90, 10.0), 10.0, 1) == 1
 
 
 def _footnoted_pdf(path: Path) -> Path:

@@ -9,7 +9,7 @@ import re
 
 from .pdf_lines import BULLET_RE, Line, Page, Para, count_letters
 
-NUMBERED_RE = re.compile(r"^(?:(?:Appendix|APPENDIX|Annex|Chapter|Section|Part|Note|NOTE)\s+)?(\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}){1,5})\.?\s+(\S.*)$")
+NUMBERED_RE = re.compile(r"^(?:(?:Appendix|APPENDIX|Annex|Chapter|Section|Part|Note|NOTE)\s+)?(\d{1,2}(?:\.\d{1,2}){0,5}|[A-Z](?:\.\d{1,2}){1,5})\.?\s+(?:[–—-]\s+)?(\S.*)$")
 NAMED_HEADINGS = {
     "abstract", "introduction", "background", "conclusion", "conclusions", "references", "bibliography",
     "acknowledgments", "acknowledgements", "acknowledgment", "acknowledgement", "related work", "keywords",

@@ -90,8 +90,7 @@ def assemble(pages: list[Page], title: str | None = None, date: str | None = Non
                 open_para = None
                 for kind, lines, level in split_paragraphs(block, body):
                     for line in lines:
-                        title = line.text.strip().casefold().rstrip(": ") in CONTENTS_TITLES
-                        if title:
+                        if line.text.strip().casefold().rstrip(": ") in CONTENTS_TITLES:  # (not `title`: the document's)
                             paras.append(Para([(line.text.strip(), index, "")], "heading", CONTENTS_LEVEL, line.size))
                         elif paras and paras[-1].kind == "lines" and paras[-1].pieces[-1][1] == index:
                             paras[-1].pieces.append((line.text.strip(), index, "\n"))
