@@ -36,6 +36,8 @@ def _statement_pdf(path: Path, notes: bool = False) -> Path:
     pdf.cell(300, 10, "Consolidated Statement of Cash Flows")
     pdf.set_xy(56, 62)
     pdf.cell(300, 10, "(Millions)")
+    pdf.set_xy(360, 68)  # one header over all three years, too narrow to span them
+    pdf.cell(185, 10, "Years ended December 31", align="C")
     for x, year in ((360, "2018"), (430, "2017"), (500, "2016")):
         pdf.set_xy(x, 80)
         pdf.cell(45, 10, year, align="R")
@@ -68,6 +70,7 @@ def test_statement_rows_carry_their_figures_and_column_headers(tmp_path):
     assert "Cash Flows from Investing Activities" in lines  # a section row: no figures, no bar
     assert lines.index("Cash Flows from Investing Activities") < lines.index(expected)
     assert " ".join(PROSE.split()) in " ".join(doc.text.split())  # prose beside the table keeps its numbers in place
+    assert "Years ended December 31" in lines  # common to every column: text above the rows, in no cell
 
 
 def test_prose_with_numbers_is_no_table(tmp_path):

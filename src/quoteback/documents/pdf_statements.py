@@ -110,6 +110,8 @@ def _column_heads(candidates: list[Line], columns: list[list[_Cell]], spans: lis
     centres = [(min(c.x0 for c in col) + max(c.x1 for c in col)) / 2 for col in columns]
     heads: list[list[Line]] = [[] for _ in columns]
     for line in candidates:
+        if _over_all(line, candidates, centres, spans, size):
+            continue
         covered = [k for k, x in enumerate(centres) if line.x0 - 0.5 * size <= x <= line.x1 + 0.5 * size]
         if len(covered) >= 2:
             if len(covered) < len(columns):
@@ -120,6 +122,21 @@ def _column_heads(candidates: list[Line], columns: list[list[_Cell]], spans: lis
             if span[0] <= (line.x0 + line.x1) / 2 <= span[1]:
                 heads[k].append(line)
     return heads
+
+
+def _over_all(line: Line, candidates: list[Line], centres: list[float], spans: list[tuple[float, float]], size: float) -> bool:
+    """A lone header line centred over the middle of the columns, above a row of headers
+    naming each of them ("Year Ended December 31," over 2015, 2016 and 2017): common to all, though
+    too narrow to span them; read as the middle column's, it would name one year apart."""
+    if len(centres) < 2:
+        return False
+    pitch = (centres[-1] - centres[0]) / (len(centres) - 1)
+    if any(o is not line and abs(o.y1 - line.y1) <= 0.5 * size and o.x1 >= centres[0] - pitch / 2 for o in candidates):
+        return False  # another header on its baseline over the figures: a row of headers, not one over all
+    below = [o for o in candidates if 0 <= o.y0 - line.y1 < 2 * size]
+    named = all(any(lo <= (o.x0 + o.x1) / 2 <= hi for o in below) for lo, hi in spans)
+    middle, width = (centres[0] + centres[-1]) / 2, centres[-1] - centres[0]
+    return named and abs((line.x0 + line.x1) / 2 - middle) <= 0.15 * width
 
 
 def is_statement_title(text: str) -> bool:
