@@ -120,7 +120,7 @@ def test_coverage_rewards_the_question_words_in_one_sentence(index):
     ("Does a 30-second rest help 7-day-old mice?", []), ("Does PD-1 block HIV-1?", ["PD-1", "HIV-1"]),
 ])
 def test_identifiers_in_questions(question, codes):
-    from quoteback.retrieval import identifiers
+    from quoteback.cues import identifiers
 
     assert identifiers(question) == codes
 
@@ -157,7 +157,7 @@ def test_a_passage_holding_the_asked_identifier_verbatim_comes_first(tmp_path, e
      "Keywords: computer security incident; incident handling; incident response", False),
 ])
 def test_a_definition_question_and_a_sentence_that_defines_the_term(question, sentence, defined):
-    from quoteback.retrieval import defines
+    from quoteback.cues import defines
 
     assert defines(question, sentence) is defined
 

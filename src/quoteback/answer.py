@@ -20,7 +20,8 @@ from .index import Index
 from .passages import Passage
 from .answerability import Calibrator, Signals, answering_sentences, coefficients, signals, type_missing
 from .reader import Reader
-from .retrieval import Hit, Retriever, defines, identifier_share, identifiers
+from .cues import defines, identifier_share, identifiers
+from .retrieval import Hit, Retriever
 from .question import (is_follow_up, language_note, read_question, refers_back, search_query,  # noqa: F401 - re-exported
                        validate_question, with_language_note)
 from .settings import Settings

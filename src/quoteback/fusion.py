@@ -17,6 +17,8 @@ class Fusion:
     coverage of its best sentence and max-normalised BM25 (which gets the weight left over);
     `rrf` is reciprocal rank fusion of the dense and BM25 rankings. `candidates` passages come
     from each retriever; `feedback` > 0 re-runs the search moved toward that many top passages.
+    `heading_weight`: what a passage gains when the question names the section it sits in (all the
+    words of one heading above it; a part of them, a part of it: section_match.py).
     `reader_depth` > 0: the reader (reader.py) reads that many best passages with the question,
     and its logit, times `reader_weight`, is added to their score."""
 
@@ -28,6 +30,7 @@ class Fusion:
     feedback: int = 0
     reader_depth: int = 0
     reader_weight: float = 0.0
+    heading_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -35,11 +38,14 @@ class Fusion:
         weights = (self.dense_weight, self.sentence_weight, self.coverage_weight)
         if min(weights) < 0 or sum(weights) > 1:
             raise ValueError("dense_weight, sentence_weight and coverage_weight must be >= 0 and sum to at most 1")
+        if self.heading_weight < 0:
+            raise ValueError("heading_weight must be >= 0")
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Fusion":
         return cls(settings.retrieval, settings.dense_weight, settings.sentence_weight, settings.coverage_weight,
-                   settings.candidates, settings.feedback, settings.reader_depth if settings.reader else 0, settings.reader_weight)
+                   settings.candidates, settings.feedback, settings.reader_depth if settings.reader else 0, settings.reader_weight,
+                   settings.heading_weight)
 
     @property
     def lexical_weight(self) -> float:
@@ -49,7 +55,7 @@ class Fusion:
 def configurations(base: Fusion) -> dict[str, Fusion]:
     """The evaluation's named configurations; `hybrid+sentences`, the settings as they are (with the
     reader when it is on), is the default; `no-reader` is the same without the reader."""
-    plain = {"candidates": base.candidates, "coverage_weight": 0.0, "sentence_weight": 0.0, "reader_depth": 0}
+    plain = {"candidates": base.candidates, "coverage_weight": 0.0, "sentence_weight": 0.0, "reader_depth": 0, "heading_weight": 0.0}
     return {
         "dense": Fusion("dense", dense_weight=1.0, **plain),
         "bm25": Fusion("bm25", dense_weight=0.0, **plain),

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .cues import DEFINITION_BONUS, DEFINITION_QUESTION, IDENTIFIER_BONUS, defines, identifier_share, identifiers
 from .embeddings import Encoder
 from .filters import Filter
 from .fusion import Fusion
 from .index import Index
 from .passages import embedding_text
 from .reader import Reader
+from .section_match import SectionMatch
 
 
 @dataclass(frozen=True)
@@ -37,48 +38,6 @@ RESCORE = 100  # how many top candidates get the sentence keyword coverage
 LEXICAL_FLOOR = 0.25
 
 
-# An identifier the question names verbatim (letters and digits joined by . - / _: "DE.CM-1",
-# "SP 800-61r2", "E11000", "HTTP/1.1") is an exact lookup that word-level BM25 cuts apart and
-# embeddings blur; a passage holding it verbatim gets this much more.
-# A definition question ("What is X?", "what exactly counts as X?") prefers a passage that says
-# what X is ("X is ...", "known as X") over passages that only name it (a keyword list, a
-# "Definition of X and related terms" list item): realdocs-dev +1 Success@1, no change elsewhere.
-DEFINITION_BONUS = 0.05
-IDENTIFIER_BONUS = 0.3  # 0.2 -> 0.3: a table row holding the code asked about outranks prose about such codes (realdocs-dev +1 Success@1; scifact-train nDCG@10 -0.0006)
-_IDENTIFIER = re.compile(r"(?<![\w.\-/])(?=[\w.\-/]*\d)(?=[\w.\-/]*[A-Za-z])[A-Za-z0-9]+(?:[.\-_/][A-Za-z0-9]+)+(?![\w\-/]|\.\w)")
-
-
-def identifiers(question: str) -> list[str]:
-    """Codes in the question: capital letters and digits joined by punctuation ("DE.CM-1",
-    "HTTP/1.1", "PD-1"); lower-case compounds ("30-second", "7-day-old") are words, not codes."""
-    return list(dict.fromkeys(c for c in _IDENTIFIER.findall(question) if any(ch.isupper() for ch in c)))
-
-
-def identifier_share(text: str, codes: list[str]) -> float:
-    """Share of the identifiers `codes` that `text` holds verbatim."""
-    return sum(code in text for code in codes) / len(codes) if codes else 0.0
-
-
-# "What is X?", "What does X mean?", "According to the guide, what exactly counts as X?"
-_DEFINITION_QUESTION = re.compile(
-    r"^\W*(?:[^,?]{0,80},\s*)?(?:what(?:'s| is| are| does| do)|define|what is meant by|what (?:exactly )?counts as)\s+(?:an?\s+|the\s+)?(.{2,60}?)(?:\s+(?:mean|stand for)\b[^?]*)?\s*\??\s*$", re.I)
-
-
-def defines(question: str, text: str) -> bool:
-    """For a definition question ("What does over-engineering mean?", "What is MINUSMA?"),
-    whether `text` states what the term is: "X is …", "X means …", "X, where …", "is X, where …",
-    "known as X", "called X"; False for any other question."""
-    asked = _DEFINITION_QUESTION.match(question.strip())
-    if not asked:
-        return False
-    term = rf"\W{{0,3}}{re.escape(asked.group(1).strip())}\W{{0,3}}"  # "**over-engineering**", "“MINUSMA”"
-    frames = (rf"\b{term}\s*(?:is|are|was|were|means?|refers? to|stands? for|denotes)\b",
-              rf"\b{term}\s*,\s*(?:where|which|when|i\.e\.)",
-              rf"\b(?:known as|called|termed|named)\s+{term}",
-              rf"\b(?:is|are)\s+(?:an?\s+|the\s+)?{term}\s*,\s*(?:where|which|when|i\.e\.)")
-    return any(re.search(frame, text, re.I) for frame in frames)
-
-
 class Retriever:
     """Hybrid by default: over the union of the dense and BM25 candidates, a weighted sum of the
     passage cosine, the best sentence cosine (re-scoring), max-normalised BM25 and, for the top
@@ -100,6 +59,7 @@ class Retriever:
         self._whole_words = functools.lru_cache(maxsize=1 << 16)(self._cut_at_spaces)  # a fact of this index's passages
         self.reader = (reader or Reader()) if fusion.reader_depth else None
         self._masks: dict[Filter, np.ndarray] = {}  # a chat asks many questions under one filter
+        self.sections = SectionMatch(index)
 
     def search(self, query: str, k: int = 10, vector: np.ndarray | None = None, where: Filter | None = None,
                lexical_scale: float | None = None) -> list[Hit]:
@@ -232,10 +192,12 @@ class Retriever:
         return ids[best].astype(np.int64)
 
     def _hybrid(self, query: str, order: np.ndarray, fused: np.ndarray, lex: np.ndarray, coverage: np.ndarray, k: int) -> np.ndarray:
-        """`fused` plus the keyword coverage of the top RESCORE candidates (written to `coverage`),
-        the definition bonus and the identifier bonus, each computed only for the candidates it
+        """`fused` plus the share of a heading above each candidate the question names (section_match.py),
+        the keyword coverage of the top RESCORE candidates (written to `coverage`), the definition bonus and the identifier bonus, each computed only for the candidates it
         could still lift into the k best: from its ceiling, the rest stay below the k-th score
         whatever it gives them."""
+        if self.fusion.heading_weight:  # first, for every candidate: the reach below counts it in
+            fused = fused + self.fusion.heading_weight * self.sections.share(query, order)
         weight, codes = self.fusion.coverage_weight, identifiers(query)
         bonus = np.full(len(order), IDENTIFIER_BONUS if codes else 0.0, dtype=np.float32)
         if weight:
@@ -245,7 +207,7 @@ class Retriever:
             top = top[_within_reach(fused, k, [weight * ceiling, bonus])[top]]
             coverage[top] = self.index.lexical.coverage(query, [self._sentences(int(order[i])) for i in top])
             fused = fused + weight * coverage
-        if _DEFINITION_QUESTION.match(query.strip()):
+        if DEFINITION_QUESTION.match(query.strip()):
             reach = np.flatnonzero(_within_reach(fused, k, [np.full(len(order), DEFINITION_BONUS, dtype=np.float32)]))
             defining = np.zeros(len(order), dtype=np.float32)
             defining[reach] = [defines(query, self.index.passages[int(order[i])].text) for i in reach]

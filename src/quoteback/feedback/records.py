@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 # what decides which passages come first and how the reply is judged: a run's "settings" in the trend
 RETRIEVAL_SETTINGS = ("model", "backend", "max_chars", "min_chars", "embed_title", "sentence_vectors", "sentence_pooling",
-                      "retrieval", "dense_weight", "sentence_weight", "coverage_weight", "bm25_k1", "bm25_b", "k",
+                      "retrieval", "dense_weight", "sentence_weight", "coverage_weight", "heading_weight", "bm25_k1", "bm25_b", "k",
                       "candidates", "feedback", "reader", "reader_depth", "reader_weight", "abstain_below", "answer_from",
                       "related_from", "index_type", "store")
 
