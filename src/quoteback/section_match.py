@@ -17,8 +17,10 @@ from .index import Index
 class SectionMatch:
     """`share(question, ids)`: for each passage, the largest share of one heading's keyword weight
     (idf, as BM25 counts it) that the question holds, over the headings above the passage (the
-    document title left out: every passage of a document shares it). 1.0 when the question holds
-    every word of a heading, 0.0 under no heading. Heading words are read once per index."""
+    document title left out: every passage of a document shares it), squared: 1.0 when the
+    question holds every word of a heading, 0.0 under no heading, and one word of a longer
+    heading little ("How many replicas …" names neither "Replica synchronization" nor "Divergent
+    Versions: When and How Many?"). Heading words are read once per index."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
@@ -36,7 +38,7 @@ class SectionMatch:
                 words, total = self._heading_words(heading)
                 if total:
                     best = max(best, sum(idf for t, idf in words.items() if t in asked) / total)
-            out[j] = best
+            out[j] = best * best
         return out
 
     def _headings(self, passage_id: int) -> tuple[str, ...]:
