@@ -192,10 +192,11 @@ class Retriever:
         return ids[best].astype(np.int64)
 
     def _hybrid(self, query: str, order: np.ndarray, fused: np.ndarray, lex: np.ndarray, coverage: np.ndarray, k: int) -> np.ndarray:
-        """`fused` plus the share of a heading above each candidate the question names (section_match.py),
-        the keyword coverage of the top RESCORE candidates (written to `coverage`), the definition bonus and the identifier bonus, each computed only for the candidates it
-        could still lift into the k best: from its ceiling, the rest stay below the k-th score
-        whatever it gives them."""
+        """`fused` plus the share of a heading above each candidate that the question names
+        (section_match.py), the keyword coverage of the top RESCORE candidates (written to
+        `coverage`), the definition bonus and the identifier bonus; the last three computed only for
+        the candidates they could still lift into the k best: from its ceiling, the rest stay below
+        the k-th score whatever it gives them."""
         if self.fusion.heading_weight:  # first, for every candidate: the reach below counts it in
             fused = fused + self.fusion.heading_weight * self.sections.share(query, order)
         weight, codes = self.fusion.coverage_weight, identifiers(query)
