@@ -43,9 +43,10 @@ class Fusion:
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Fusion":
-        return cls(settings.retrieval, settings.dense_weight, settings.sentence_weight, settings.coverage_weight,
-                   settings.candidates, settings.feedback, settings.reader_depth if settings.reader else 0, settings.reader_weight,
-                   settings.heading_weight)
+        return cls(mode=settings.retrieval, dense_weight=settings.dense_weight, sentence_weight=settings.sentence_weight,
+                   coverage_weight=settings.coverage_weight, candidates=settings.candidates, feedback=settings.feedback,
+                   reader_depth=settings.reader_depth if settings.reader else 0, reader_weight=settings.reader_weight,
+                   heading_weight=settings.heading_weight)
 
     @property
     def lexical_weight(self) -> float:
