@@ -26,6 +26,17 @@ TEXT = st.builds(
     st.lists(st.sampled_from(["\n\n", "\n \n\n", "\r\n\r\n", "\n"]), min_size=15, max_size=15),
 )
 
+ROW = st.builds(lambda label, a, b: f"{label} | 2019: {a:,} | 2018: {b:,}", st.sampled_from(["Net sales", "Cost of sales", "Total"]),
+                st.integers(0, 99999), st.integers(0, 99999))
+TABLE = st.builds(  # a statement as the PDF reader writes it: labels above, a group line among the rows
+    lambda labels, rows, group: "\n\n".join(labels) + ("\n\n" if labels else "") + "\n".join(rows[:1] + group + rows[1:]),
+    st.lists(st.sampled_from(["CONSOLIDATED STATEMENTS OF OPERATIONS", "(in millions)", "Years Ended December 31,",
+                              "See accompanying notes."]), max_size=3),
+    st.lists(ROW, min_size=2, max_size=12), st.lists(st.just("Operating expenses:"), max_size=1))
+TEXT_WITH_TABLES = st.builds(lambda blocks, seps: "".join(b + s for b, s in zip(blocks, seps)),
+                             st.lists(st.one_of(BLOCK, TABLE), min_size=1, max_size=10),
+                             st.lists(st.sampled_from(["\n\n", "\n \n\n"]), min_size=10, max_size=10))
+
 
 def _doc(text: str) -> Document:
     from quoteback.documents.text import text_metadata as _text_metadata
@@ -35,7 +46,7 @@ def _doc(text: str) -> Document:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(TEXT, st.integers(min_value=50, max_value=900))
+@given(st.one_of(TEXT, TEXT_WITH_TABLES), st.integers(min_value=50, max_value=900))
 def test_passages_are_exact_ordered_covering_slices(text, max_chars):
     doc = _doc(text)
     passages = Chunker(max_chars=max_chars, min_chars=40).split(doc)
@@ -153,3 +164,25 @@ def test_a_table_caption_leads_its_table():
     doc = Document("n.pdf", "N", None, text, 0, "h")
     table = next(p for p in Chunker(max_chars=700, min_chars=0).split(doc) if "Medium |" in p.text)
     assert table.text.startswith("Table 3-2. Functional Impact Categories\n\nCategory | Definition")
+
+
+STATEMENT = ("Net cash provided by operating activities rose in 2017.\n\nCONSOLIDATED STATEMENTS OF OPERATIONS\n\n"
+             "(in millions, except per share data)\n\nYear Ended December 31,\n\n"
+             "Net product sales | 2016: 94,665 | 2017: 118,573\nTotal net sales | 2016: 135,987 | 2017: 177,866\n"
+             "Operating expenses:\nCost of sales | 2016: 88,265 | 2017: 111,934\nFulfillment | 2016: 17,619 | 2017: 25,249")
+
+
+def test_a_statements_title_and_unit_lines_lead_its_first_rows():
+    # alone, "CONSOLIDATED STATEMENTS OF OPERATIONS / (in millions...) / Year Ended December 31," was a
+    # passage naming the statement with none of its figures: quoted first, it answered nothing
+    doc = Document("a.pdf", "A", None, STATEMENT, 0, "h")
+    passages = Chunker(max_chars=700, min_chars=0).split(doc)
+    table = next(p for p in passages if "Net product sales" in p.text)
+    assert table.text.startswith("CONSOLIDATED STATEMENTS OF OPERATIONS\n\n(in millions, except per share data)")
+    assert not any(p.text.startswith("Net cash") and "CONSOLIDATED" in p.text for p in passages)  # a sentence above stays apart
+
+
+def test_a_group_line_inside_a_table_is_a_row_of_it():
+    doc = Document("a.pdf", "A", None, STATEMENT, 0, "h")
+    rows = [STATEMENT[a:b] for p in Chunker(max_chars=700, min_chars=0).split(doc) for a, b in p.sentences]
+    assert "Operating expenses:" in rows and "Cost of sales | 2016: 88,265 | 2017: 111,934" in rows

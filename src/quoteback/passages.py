@@ -59,6 +59,7 @@ class _Block:
     lead: bool  # a heading, question line or "as follows:" line that belongs with what follows
     item: bool = False  # a list item or table: consecutive ones stay together
     heading: bool = False  # a heading the reader found: it starts a section
+    table: bool = False  # rows of a table (cells between ` | `)
 
 
 class Chunker:
@@ -106,8 +107,8 @@ class Chunker:
                 and (body.lstrip().startswith("#") or body[-1] not in ".!,;\"'”’)")
                 and len(sentences) == 1
             )
-            blocks.append(_Block(a, b, sentences, lead, item and not lead, heading=(a, b) in headings))
-        return blocks
+            blocks.append(_Block(a, b, sentences, lead, item and not lead, heading=(a, b) in headings, table=bool(lines)))
+        return _label_tables(text, blocks)
 
     def _limit(self, text: str, sentences: list[Span]) -> list[Span]:
         """Split only runs with no sentence punctuation at all, at whitespace, so embeddings see them whole."""
@@ -158,6 +159,23 @@ class Chunker:
         return [sentences[a:b] for a, b in zip([0, *cuts], [*cuts, len(sentences)])]
 
 
+def _label_tables(text: str, blocks: list[_Block]) -> list[_Block]:
+    """The short lines right above a table that are not sentences ("(Amounts in millions)",
+    "For the Years Ended December 31,") are its labels: they lead it, with the title above them,
+    instead of making a passage of their own that names a statement but holds none of its figures."""
+    following_table = False
+    for block in reversed(blocks):
+        if block.table:
+            following_table = True
+            continue
+        body = text[block.start : block.end]
+        if following_table and not block.lead and len(block.sentences) == 1 and "\n" not in body \
+                and len(body) <= 150 and body[-1] not in ".!?":
+            block.lead, block.item = True, False
+        following_table = following_table and block.lead
+    return blocks
+
+
 def _even_cuts(sentences: list[Span], max_chars: int, no_cut_until: int) -> list[int]:
     """Where to cut a run of sentences: the fewest pieces of at most max_chars each (a longer
     sentence is a piece alone), and among those the smallest sum of squared piece lengths. No cut
@@ -198,15 +216,18 @@ def _paragraph_spans(text: str, start: int, cuts: list[int] = ()) -> list[Span]:
 
 
 def _table_rows(text: str, a: int, b: int) -> list[Span]:
-    """A table block (every line has ` | ` between cells, as the readers write tables): its rows,
-    each one "sentence", so a row is never cut and can be the highlighted answer."""
-    rows, pos = [], a
+    """A table block (most lines have ` | ` between cells, as the readers write tables; a line
+    without, such as a statement's "Operating expenses:", is a row that groups the rows below):
+    its rows, each one "sentence", so a row is never cut and can be the highlighted answer."""
+    rows, pos, cells = [], a, 0
     for line in text[a:b].split("\n"):
-        if " | " not in line:
-            return []
+        cells += " | " in line
         rows.append(_strip(text, pos, pos + len(line)))
         pos += len(line) + 1
-    return [r for r in rows if r[0] < r[1]] if len(rows) > 1 or text[a:b].count(" | ") >= 2 else []
+    rows = [r for r in rows if r[0] < r[1]]
+    if len(rows) == 1:
+        return rows if text[a:b].count(" | ") >= 2 else []
+    return rows if cells >= 2 and 2 * cells >= len(rows) else []
 
 
 def _split_lines(text: str, a: int, b: int) -> list[Span]:

@@ -45,3 +45,21 @@ def test_the_filing_title_is_the_documents_title(tmp_path):
     assert doc.title.startswith("EXAMPLE SOFTWARE INC. — Form 10-K")
     (tmp_path / "annual-report.txt.meta.json").write_text('{"title": "Our 10-K"}', encoding="utf-8")
     assert load_document(path).title == "Our 10-K"  # a sidecar still decides
+
+
+def test_a_filings_cover_is_no_section_of_the_parts_after_it(tmp_path):
+    # read as headings, the cover's large type put all of Parts I and II under "UNITED STATES
+    # SECURITIES AND EXCHANGE COMMISSION": quotes were cited, and passages embedded, under it
+    body = ("PART I\n\n# Item 7. Liquidity and Capital Resources\n\nCash provided by operating activities rose to "
+            "$7.8 billion in 2022, funding capital spending.\n")
+    (tmp_path / "10k.md").write_text("# " + COVER.replace("\nFORM 10-K", "\n# FORM 10-K") + "\n" + body)
+    doc = load_document(tmp_path / "10k.md")
+    assert doc.section_at(doc.text.index("Cash provided")) == ["Item 7. Liquidity and Capital Resources"]
+    assert doc.section_label(doc.text.index("Delaware")) is None  # the cover itself: under no heading
+
+
+def test_a_document_that_is_no_filing_keeps_its_first_headings(tmp_path):
+    (tmp_path / "guide.md").write_text("# Securities and Exchange Commission guide\n\nPART I\n\n## Filing deadlines\n\n"
+                                       "Annual reports are due within 60 days.\n")
+    doc = load_document(tmp_path / "guide.md")
+    assert doc.section_at(doc.text.index("Annual")) == ["Securities and Exchange Commission guide", "Filing deadlines"]

@@ -17,7 +17,7 @@ from typing import Callable
 
 from .model import Corpus, Document, DocumentError, Extracted, Notice, Skipped, TextBuilder
 from .sidecar import Sidecar, SidecarError, document_of, read_sidecar, sidecar_path, with_sidecar
-from .filing import filing_title
+from .filing import cover_end, filing_title
 from .text import title_from_name, usable_title
 
 __all__ = ["Corpus", "Document", "DocumentError", "Extracted", "Notice", "Skipped", "TextBuilder", "SUPPORTED",
@@ -126,6 +126,7 @@ def load_document(path: Path, rel: str | None = None) -> Document:
     if not text[extracted.body_start :].strip():
         raise DocumentError("no text to index (empty, or only images)")
     first_heading = next((text[a:b] for a, b, _ in extracted.headings), None)
+    cover = cover_end(text, extracted.pages)
     try:
         meta = read_sidecar(path) or Sidecar()
     except SidecarError as err:  # collected by load_corpus as a notice naming the document
@@ -139,7 +140,7 @@ def load_document(path: Path, rel: str | None = None) -> Document:
         body_start=extracted.body_start,
         content_hash=hashlib.sha256(data).hexdigest(),
         pages=list(extracted.pages),
-        headings=[list(h) for h in extracted.headings],
+        headings=[list(h) for h in extracted.headings if h[0] >= cover],  # a filing's cover is no section
         tags=list(meta.tags),
     )
 

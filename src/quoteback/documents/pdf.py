@@ -27,6 +27,7 @@ from pathlib import Path
 from .model import DocumentError, Extracted
 from .pdf_layout import assemble
 from .pdf_lines import LEADERS, Block, Line, Page, clean_chars
+from .pdf_words import Word, join_words, vocabulary, without_note_marks
 from .text import iso_date
 
 NO_OCR = "no usable text layer; install tesseract-ocr to read it"
@@ -132,18 +133,17 @@ def _poppler_pages(source: str) -> tuple[list[Page], str | None, str | None]:
     meta = {name: html.unescape(value) for name, value in _META.findall(head)}
     title_match = _TITLE.search(head)
     title = html.unescape(title_match.group(1)).strip() if title_match else None
-    pages = []
+    parsed: list[tuple[Page, list[list[list[Word]]]]] = []  # each page with its blocks' lines' words
     for width, height, body in _PAGE.findall(out):
-        page = Page(float(width), float(height))
-        for block_xml in _BLOCK.findall(body):
-            lines = []
-            for line_xml in _LINE.findall(block_xml):
-                words = [(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in _WORD.findall(line_xml)]
-                words = _without_note_marks([w for w in words if w[4].strip()])
-                if words:
-                    sizes = sorted(w[3] - w[1] for w in words)
-                    lines.append(Line(_join_words(words), min(w[0] for w in words), min(w[1] for w in words),
-                                      max(w[2] for w in words), max(w[3] for w in words), sizes[len(sizes) // 2]))
+        blocks = [[without_note_marks([w for w in _words(line_xml) if w[4].strip()]) for line_xml in _LINE.findall(block_xml)]
+                  for block_xml in _BLOCK.findall(body)]
+        parsed.append((Page(float(width), float(height)), blocks))
+    known = vocabulary(words for _, blocks in parsed for lines in blocks for words in lines)
+    pages = []
+    for page, blocks in parsed:
+        for block in blocks:
+            lines = [Line(join_words(words, known), min(w[0] for w in words), min(w[1] for w in words), max(w[2] for w in words),
+                          max(w[3] for w in words), sorted(w[3] - w[1] for w in words)[len(words) // 2]) for words in block if words]
             if lines:
                 page.blocks.append(Block(lines))
         pages.append(page)
@@ -152,53 +152,8 @@ def _poppler_pages(source: str) -> tuple[list[Page], str | None, str | None]:
     return pages, title or None, iso_date(meta.get("CreationDate"))
 
 
-_MARK = re.compile(r"[0-9]{1,3}|[*†‡§]")
-
-
-def _without_note_marks(words: list[tuple[float, float, float, float, str]]) -> list[tuple[float, float, float, float, str]]:
-    """A line's words without footnote marks: a number (or *, †) in smaller type, raised, set against
-    the word before it (`violation¹ of` would read `violation 1 of`; `Systems⁵, March` keeps its
-    comma against `Systems`). An exponent after a number (`10⁶`) or a short unit (`km²`) is kept."""
-    if len(words) < 2:
-        return words
-    height = sorted(w[3] - w[1] for w in words)[len(words) // 2]
-    bottom = sorted(w[3] for w in words)[len(words) // 2]
-    kept = [words[0]]
-    glue = False  # the word before was a dropped mark, set against this one
-    for prev, word in zip(words, words[1:]):
-        if glue and word[4][:1] in ",.;:)”’\"":
-            last = kept[-1]
-            kept[-1] = (last[0], last[1], word[2], last[3], last[4] + word[4])
-            glue = False
-            continue
-        glue = False
-        gap = word[0] - prev[2]
-        mark = (_MARK.fullmatch(word[4]) and word[3] - word[1] < 0.8 * height and bottom - word[3] > 0.2 * height
-                and gap < 0.2 * height and (len(prev[4]) >= 4 or not prev[4][-1:].isalnum()) and not prev[4][-1:].isdigit())
-        if mark:
-            glue = True
-        else:
-            kept.append(word)
-    return kept
-
-
-def _join_words(words: list[tuple[float, float, float, float, str]]) -> str:
-    """A line's words with spaces, except where the page shows none: inside a word some PDFs set as
-    two boxes with almost no gap (`Manageme` + `nt`: a letter, a gap under an eighth of the type
-    size, a lowercase letter), and at a change of font with the glyphs touching (poppler splits
-    words there): punctuation (`LOW` + `)` + `,`, `EXAMPLE 2` + `:`) and small capitals (`C` +
-    `ONFIDENTIALITY`, the capitals after the first set smaller)."""
-    out = words[0][4]
-    for prev, word in zip(words, words[1:]):
-        gap = word[0] - prev[2]
-        high, prev_high = word[3] - word[1], prev[3] - prev[1]
-        tight = 0 <= gap < 0.12 * prev_high and abs(high - prev_high) < 0.5
-        touching = -0.15 * max(high, prev_high) < gap < 0.08 * max(high, prev_high)  # kerning may overlap them
-        small_caps = prev[4].isalpha() and prev[4].isupper() and word[4][:1].isupper() and word[4].upper() == word[4] \
-            and high < prev_high - 0.5
-        glued = touching and (word[4][:1] in ")]},.;:!?%" or prev[4][-1:] in "([{" or small_caps)
-        out += ("" if glued or (tight and prev[4][-1:].isalpha() and word[4][:1].islower()) else " ") + word[4]
-    return out
+def _words(line_xml: str) -> list[Word]:
+    return [(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in _WORD.findall(line_xml)]
 
 
 def _pypdf_pages(source: str) -> tuple[list[Page], str | None, str | None]:
