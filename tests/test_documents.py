@@ -101,7 +101,8 @@ def test_missing_corpus_folder(tmp_path):
 
 @pytest.mark.parametrize("title, usable", [
     ("paper.dvi", None), ("Microsoft Word - draft 3.docx", None), ("untitled", None), ("", None), ("  ", None),
-    ("12", None), ("Dynamo: Amazon's Highly Available Key-value Store", "Dynamo: Amazon's Highly Available Key-value Store"),
+    ("12", None), ("FOR IMMEDIATE RELEASE", None), ("News Release", None),
+    ("Dynamo: Amazon's Highly Available Key-value Store", "Dynamo: Amazon's Highly Available Key-value Store"),
     ("In Search of an Understandable Consensus Algorithm", "In Search of an Understandable Consensus Algorithm"),
 ])
 def test_junk_titles_are_ignored(title, usable):

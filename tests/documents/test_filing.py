@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
+
 from quoteback.documents import load_document
 from quoteback.documents.filing import filing_title
 
@@ -63,3 +67,26 @@ def test_a_document_that_is_no_filing_keeps_its_first_headings(tmp_path):
                                        "Annual reports are due within 60 days.\n")
     doc = load_document(tmp_path / "guide.md")
     assert doc.section_at(doc.text.index("Annual")) == ["Securities and Exchange Commission guide", "Filing deadlines"]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_a_press_release_naming_the_commission_pages_in_keeps_its_first_page_sections(tmp_path):
+    fpdf = pytest.importorskip("fpdf")
+    pdf = fpdf.FPDF()
+    pages = [[("Example Foods Reports Results", None),
+              ("Quarterly Highlights", "Revenue grew 8 percent in the quarter on strong demand for snacks and drinks. " * 4),
+              ("Segment Results", "Snacks grew faster than drinks in every region we serve this quarter. " * 4)],
+             [("Guidance", "We now expect full-year revenue to grow 6 percent with steady margins. " * 4),
+              ("Forward-Looking Statements", "See our Quarterly Report on Form 10-Q filed with the Securities and "
+                                             "Exchange Commission for the risks. " * 3)]]
+    for sections in pages:
+        pdf.add_page()
+        for heading, body in sections:
+            pdf.set_font("helvetica", "B", 16 if body else 20)
+            pdf.cell(0, 12, heading, new_x="LMARGIN", new_y="NEXT")
+            if body:
+                pdf.set_font("helvetica", size=11)
+                pdf.multi_cell(0, 6, body)
+    pdf.output(str(tmp_path / "release.pdf"))
+    doc = load_document(tmp_path / "release.pdf")
+    assert doc.section_at(doc.text.index("Revenue grew")) == ["Example Foods Reports Results"]

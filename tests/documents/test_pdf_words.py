@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections import Counter
-
 import pytest
 
 from quoteback.documents import load_document
@@ -38,7 +36,8 @@ def test_a_letter_that_makes_no_word_or_stands_wide_apart_or_is_often_alone_stay
     assert join_words(_line(("Davis", 0), ("v.", 1.95), ("Smith", 1.95)), KNOWN) == "Davis v. Smith"  # no word "davisv"
     assert join_words(_line(("Balance", 0), ("Shee", 2.0), ("t", 5.7)), KNOWN) == "Balance Shee t"  # a tick box's wide space
     assert join_words(_line(("of", 0), ("a", 1.9), ("sheet", 1.9)), KNOWN) == "of a sheet"  # "a" is a word
-    variables = KNOWN + Counter({"then": 4, "n": 30})  # a paper where "n" is a variable and "then" a word
+    # a paper where "n" is a variable and "then" a word
+    variables = vocabulary([_line(*[(w, 2.0) for w in ("then for all n nodes of n servers " * 6).split()])])
     assert join_words(_line(("for", 0), ("the", 2.0), ("n", 1.6), ("nodes", 2.0)), variables) == "for the n nodes"
     assert join_words(_line(("Balance", 0), ("Shee", 2.0), ("t", 1.6))) == "Balance Shee t"  # nothing known: as set
 

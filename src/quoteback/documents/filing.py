@@ -24,6 +24,7 @@ _FORM = re.compile(r"\bFORM\s+(10-K|10-Q|8-K|20-F|40-F|6-K|10-KT|10-QT)\b", re.I
 _PERIOD = re.compile(r"\bfor the (fiscal year|quarterly period|transition period|year) ended\s+([A-Z][a-z]+\.?\s+\d{1,2},\s*\d{4})",
                      re.IGNORECASE)
 _COMMISSION = re.compile(r"SECURITIES\s+AND\s+EXCHANGE\s+COMMISSION", re.IGNORECASE)
+_OPENING = 500  # characters: the Commission's name opens a filing (after a stray page header at most)
 _PART_ONE = re.compile(r"^[ \t]*PART\s+I\b", re.MULTILINE)  # the contents' or the body's first part
 _EVENT = re.compile(r"date of report \(date of earliest event reported\):?\s*([A-Z][a-z]+\.?\s+\d{1,2},\s*\d{4})", re.IGNORECASE)
 
@@ -50,9 +51,9 @@ def filing_title(text: str) -> str | None:
 
 def cover_end(text: str, pages: list[int]) -> int:
     """Where an SEC filing's cover ends: at its first "PART I" (the contents or the body), or,
-    in a form without parts (8-K), at the end of the first page; 0 for any other document."""
-    cover = text[:COVER]
-    if not (_COMMISSION.search(cover) and _FORM.search(cover)):
+    in a form without parts (8-K), at the end of the first page; 0 for any other document. A
+    filing opens with the Commission and the form: a press release names them too, pages in."""
+    if not (_COMMISSION.search(text, 0, _OPENING) and _FORM.search(text, 0, 2 * _OPENING)):
         return 0
     part = _PART_ONE.search(text, 0, 2 * COVER)
     if part:

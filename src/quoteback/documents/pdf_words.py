@@ -19,6 +19,7 @@ _MARK = re.compile(r"[0-9]{1,3}|[*†‡§]")
 _PIECE = {False: (re.compile(r"([b-z])([.,:;)]?)"), re.compile(r"[A-Za-z]*[a-z]$")),
           True: (re.compile(r"([A-Z]{1,2})([.,:;)]?)"), re.compile(r"[A-Z]{3,}$"))}
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")  # "3M’s" is one word, not "M" and a stray "s"
+_ALONE = re.compile(r"([A-Za-z]{1,2})[.,:;)]?")  # a box that could be a piece
 _RARE = 3  # the joined word at least this many times as often as the letter alone
 _WIDE = 0.35  # a gap of more than this share of the type size is a real space ("Yes  x" in a form's tick boxes)
 
@@ -29,12 +30,14 @@ def vocabulary(lines: Iterable[list[Word]]) -> Counter[str]:
     heading), which no stretch of gap sizes can tell apart from "Davis v." set at the same spacing;
     and the letter alone must be rare beside it, as it is where a font sets it off: a paper whose
     "n" is a variable keeps "the n nodes" apart, though "then" is a word of it."""
-    # a letter alone counted as set (the "S" of "U.S." is not a stray "s"), words in lower case
-    return Counter(_key(t) for words in lines for w in words for t in _TOKEN.findall(w[4]))
-
-
-def _key(token: str) -> str:
-    return token if len(token) == 1 else token.lower()
+    counts: Counter[str] = Counter()
+    for words in lines:
+        for w in words:
+            counts.update(t.lower() for t in _TOKEN.findall(w[4]))
+            alone = _ALONE.fullmatch(w[4])
+            if alone:  # a box of its own, as set: the "s" of "employee(s)" or the "S" of "U.S." is no stray "s"
+                counts[" " + alone.group(1)] += 1
+    return counts
 
 
 def without_note_marks(words: list[Word]) -> list[Word]:
@@ -92,6 +95,6 @@ def _piece(prev: Word, word: Word, known: Counter[str] | None) -> bool:
     letter, tail = piece.fullmatch(word[4]), ending.search(prev[4])
     if not (known and letter and tail) or word[0] - prev[2] > _WIDE * (prev[3] - prev[1]):
         return False
-    return known[(tail.group() + letter.group(1)).lower()] > _RARE * known[_key(letter.group(1))]
+    return known[(tail.group() + letter.group(1)).lower()] > _RARE * known[" " + letter.group(1)]
 
 

@@ -17,7 +17,8 @@ _JUNK_TITLE = re.compile(
     r"""^(?:untitled|document\d*|title|no\s+title|slide\s*\d*|presentation\d*|\W*|\d+)$   # placeholders
     |\.(?:dvi|tex|docx?|pdf|rtf|odt|ps|eps|indd|qxd|pages|txt|md|html?)$                # a file name
     |^microsoft\s+(?:word|powerpoint)\s+-                                                  # Office's print title
-    |^(?:page|p\.)\s*\d+$""",
+    |^(?:page|p\.)\s*\d+$
+    |^(?:for\s+immediate\s+release|(?:press|news|media)\s+release)\W*$                        # a press release's dateline""",
     re.I | re.X,
 )
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 FORMAT_VERSION = 2  # 2: documents carry pages and headings
-TEXT_VERSION = 27  # how documents are read, cut and contextualised: a change rebuilds indexes fully
+TEXT_VERSION = 28  # how documents are read, cut and contextualised: a change rebuilds indexes fully
 REQUIRED = ("model", "chunker", "passages", "documents")  # what status, info and loading read
 
 
