@@ -23,7 +23,9 @@ def app_page(browser, url: str, width: int, height: int = 800) -> Iterator:
 
 
 def box(page, selector: str) -> dict:
-    """An element's box in CSS pixels: top, bottom, height, and the window's height."""
+    """An element's box in CSS pixels: top, bottom, height, and the window's height. Waits for it
+    first: Gradio renders some components after the question box on a busy machine."""
+    page.wait_for_selector(selector, state="attached", timeout=60_000)
     return page.evaluate("(s) => { const r = document.querySelector(s).getBoundingClientRect();"
                          " return {top: r.top, bottom: r.bottom, height: r.height, window: window.innerHeight} }", selector)
 
