@@ -72,8 +72,8 @@ def join_words(words: list[Word], known: Counter[str] | None = None) -> str:
     two boxes with almost no gap (`Manageme` + `nt`: a letter, a gap under an eighth of the type
     size, a lowercase letter), and at a change of font with the glyphs touching (poppler splits
     words there): punctuation (`LOW` + `)` + `,`, `EXAMPLE 2` + `:`) and small capitals (`C` +
-    `ONFIDENTIALITY`, the capitals after the first set smaller); and a last lowercase letter set off
-    from a word when the two make a word of the document (`known`, see `vocabulary`)."""
+    `ONFIDENTIALITY`, the capitals after the first set smaller); and a last letter (or two capitals)
+    kerned off a word when the two make a word of the document (`known`, see `vocabulary`)."""
     out = words[0][4]
     for prev, word in zip(words, words[1:]):
         gap = word[0] - prev[2]
@@ -96,5 +96,3 @@ def _piece(prev: Word, word: Word, known: Counter[str] | None) -> bool:
     if not (known and letter and tail) or word[0] - prev[2] > _WIDE * (prev[3] - prev[1]):
         return False
     return known[(tail.group() + letter.group(1)).lower()] > _RARE * known[" " + letter.group(1)]
-
-
